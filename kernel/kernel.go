@@ -1,0 +1,330 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// Info describes the kernel in kernel_info_reply.
+type Info struct {
+	Implementation        string
+	ImplementationVersion string
+	Banner                string
+	LanguageInfo          map[string]any
+	HelpLinks             []HelpLink
+}
+
+// HelpLink is one entry of kernel_info_reply's help_links.
+type HelpLink struct {
+	Text string `json:"text"`
+	URL  string `json:"url"`
+}
+
+// Config is what New needs to serve a connection file.
+type Config struct {
+	Connection ConnectionInfo
+	Executor   Executor
+	Info       Info
+	Logger     *slog.Logger
+}
+
+// Kernel serves one Jupyter connection until shutdown.
+type Kernel struct {
+	cfg     Config
+	log     *slog.Logger
+	signer  *Signer
+	session string // this process's session id; changes on every start
+
+	shell, control, stdin, iopub, hb zmq4.Socket
+	shellMu, controlMu, stdinMu      sync.Mutex
+	iopubMu                          sync.Mutex
+
+	replayMu sync.Mutex
+	replay   *replayGuard
+
+	shellQ      chan *Message
+	inputReply  chan *Message
+	shutdownReq chan bool // restart flag of the first shutdown request
+	done        chan struct{}
+
+	runMu     sync.Mutex
+	runCancel context.CancelCauseFunc // cancels the running cell, if any
+
+	// Owned by the worker goroutine.
+	count   int
+	history *history
+}
+
+// errInterrupted is the cause given to a cell's context on interrupt.
+var errInterrupted = fmt.Errorf("interrupted by the user: %w", context.Canceled)
+
+// New binds the five sockets on the connection file's IP.
+func New(cfg Config) (*Kernel, error) {
+	if cfg.Executor == nil {
+		return nil, errors.New("kernel: no executor")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	signer, err := NewSigner(cfg.Connection.SignatureScheme, cfg.Connection.Key)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kernel{
+		cfg:         cfg,
+		log:         log,
+		signer:      signer,
+		session:     newMsgID(),
+		replay:      newReplayGuard(1 << 16),
+		shellQ:      make(chan *Message, 256),
+		inputReply:  make(chan *Message, 1),
+		shutdownReq: make(chan bool, 1),
+		done:        make(chan struct{}),
+		history:     newHistory(),
+	}
+	// The sockets live until Run returns; their context is independent of
+	// the caller's so that shutdown can still publish and reply.
+	bg := context.Background()
+	ci := cfg.Connection
+	socks := []struct {
+		s    *zmq4.Socket
+		new  func(context.Context, ...zmq4.Option) zmq4.Socket
+		port int
+		name string
+	}{
+		{&k.shell, zmq4.NewRouter, ci.ShellPort, "shell"},
+		{&k.control, zmq4.NewRouter, ci.ControlPort, "control"},
+		{&k.stdin, zmq4.NewRouter, ci.StdinPort, "stdin"},
+		{&k.iopub, zmq4.NewPub, ci.IOPubPort, "iopub"},
+		{&k.hb, zmq4.NewRep, ci.HBPort, "hb"},
+	}
+	for _, s := range socks {
+		*s.s = s.new(bg, zmq4.WithID(zmq4.SocketIdentity(k.session+"-"+s.name)))
+		if err := (*s.s).Listen(ci.endpoint(s.port)); err != nil {
+			k.closeSockets()
+			return nil, fmt.Errorf("bind %s socket on %s: %w", s.name, ci.endpoint(s.port), err)
+		}
+	}
+	return k, nil
+}
+
+func (k *Kernel) closeSockets() {
+	for _, s := range []zmq4.Socket{k.shell, k.control, k.stdin, k.iopub, k.hb} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// Interrupt cancels the running cell, if any. It is safe to call from any
+// goroutine (a SIGINT handler, the control loop).
+func (k *Kernel) Interrupt() {
+	k.runMu.Lock()
+	cancel := k.runCancel
+	k.runMu.Unlock()
+	if cancel != nil {
+		cancel(errInterrupted)
+	}
+}
+
+// Run serves until a shutdown_request arrives or ctx is done (SIGTERM),
+// then releases everything. It returns restart true when the client asked
+// for a restart (the client starts the new process).
+func (k *Kernel) Run(ctx context.Context) (restart bool, err error) {
+	k.publish(nil, "status", map[string]string{"execution_state": "starting"})
+
+	var wg sync.WaitGroup
+	workerDone := make(chan struct{})
+	wg.Add(4)
+	go func() { defer wg.Done(); k.heartbeat() }()
+	go func() { defer wg.Done(); k.readLoop(k.shell, "shell", k.enqueueShell) }()
+	go func() { defer wg.Done(); k.readLoop(k.control, "control", k.handleControl) }()
+	go func() { defer wg.Done(); k.readLoop(k.stdin, "stdin", k.handleStdin) }()
+	go func() { defer close(workerDone); k.worker() }()
+
+	select {
+	case restart = <-k.shutdownReq:
+		k.log.Info("shutdown requested", "restart", restart)
+	case <-ctx.Done():
+		k.log.Info("terminating", "cause", context.Cause(ctx))
+	}
+	close(k.done)
+	k.Interrupt()
+	// A cell that ignores its context must not hold the process: clients
+	// kill the kernel 2.5 s after asking, so give it one second.
+	select {
+	case <-workerDone:
+	case <-time.After(time.Second):
+		k.log.Warn("running cell did not stop within 1s; exiting anyway")
+	}
+	if err := k.cfg.Executor.Close(); err != nil {
+		k.log.Warn("closing executor", "err", err)
+	}
+	// PUB sockets send from a queue and have no linger: give the last
+	// messages (the final idle) a moment to leave before closing.
+	time.Sleep(50 * time.Millisecond)
+	k.closeSockets()
+	wg.Wait()
+	return restart, nil
+}
+
+// heartbeat echoes every frame it receives until the socket closes.
+func (k *Kernel) heartbeat() {
+	for {
+		msg, err := k.hb.Recv()
+		if err != nil {
+			return
+		}
+		if err := k.hb.Send(msg); err != nil {
+			k.log.Debug("heartbeat send", "err", err)
+		}
+	}
+}
+
+// readLoop receives, verifies and dispatches messages from a ROUTER
+// socket until it is closed. Bad messages are logged and dropped.
+func (k *Kernel) readLoop(sock zmq4.Socket, name string, dispatch func(*Message)) {
+	for {
+		zm, err := sock.Recv()
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, zmq4.ErrClosedConn) {
+				return
+			}
+			k.log.Debug("recv", "socket", name, "err", err)
+			return
+		}
+		m, err := k.signer.Decode(zm.Frames)
+		if err == nil {
+			k.replayMu.Lock()
+			err = k.replay.check(m.Signature)
+			k.replayMu.Unlock()
+		}
+		if err != nil {
+			k.log.Warn("dropped message", "socket", name, "err", err)
+			continue
+		}
+		k.log.Debug("recv", "socket", name, "msg_type", m.Header.MsgType, "msg_id", m.Header.MsgID)
+		dispatch(m)
+	}
+}
+
+func (k *Kernel) enqueueShell(m *Message) {
+	select {
+	case k.shellQ <- m:
+	case <-k.done:
+	}
+}
+
+// worker runs shell requests one at a time, in arrival order.
+func (k *Kernel) worker() {
+	for {
+		select {
+		case <-k.done:
+			return
+		case m := <-k.shellQ:
+			k.handleShell(m)
+		}
+	}
+}
+
+// handleStdin passes input replies to the cell waiting for one.
+func (k *Kernel) handleStdin(m *Message) {
+	if m.Header.MsgType != "input_reply" {
+		k.log.Warn("unexpected message on stdin", "msg_type", m.Header.MsgType)
+		return
+	}
+	select {
+	case k.inputReply <- m:
+	default:
+		k.log.Warn("input_reply with no input_request waiting; dropped")
+	}
+}
+
+// newMessage builds a message of msgType whose parent is req (nil for none).
+func (k *Kernel) newMessage(req *Message, msgType string, content any) (*Message, error) {
+	c, err := json.Marshal(content)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", msgType, err)
+	}
+	m := &Message{
+		Header: Header{
+			MsgID:    newMsgID(),
+			Session:  k.session,
+			Username: "kernel",
+			Date:     isoDate(time.Now()),
+			MsgType:  msgType,
+			Version:  ProtocolVersion,
+		},
+		Content: c,
+	}
+	if req != nil {
+		m.Parent = req.HeaderRaw
+	}
+	return m, nil
+}
+
+// send signs and sends m on sock under its lock. Send errors are logged,
+// never fatal: a client that went away must not take the kernel down.
+func (k *Kernel) send(sock zmq4.Socket, mu *sync.Mutex, m *Message) error {
+	frames, err := k.signer.Encode(m)
+	if err != nil {
+		k.log.Error("encode", "msg_type", m.Header.MsgType, "err", err)
+		return err
+	}
+	mu.Lock()
+	err = sock.Send(zmq4.NewMsgFrom(frames...))
+	mu.Unlock()
+	if err != nil {
+		k.log.Warn("send", "msg_type", m.Header.MsgType, "err", err)
+	}
+	return err
+}
+
+// publish sends an IOPub message whose parent is req.
+func (k *Kernel) publish(req *Message, msgType string, content any) error {
+	m, err := k.newMessage(req, msgType, content)
+	if err != nil {
+		k.log.Error("publish", "err", err)
+		return err
+	}
+	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
+	return k.send(k.iopub, &k.iopubMu, m)
+}
+
+// reply answers req on the socket it came from, to the identities it
+// came from.
+func (k *Kernel) reply(sock zmq4.Socket, mu *sync.Mutex, req *Message, msgType string, content any) {
+	m, err := k.newMessage(req, msgType, content)
+	if err != nil {
+		k.log.Error("reply", "err", err)
+		return
+	}
+	m.Identities = req.Identities
+	k.send(sock, mu, m)
+}
+
+func (k *Kernel) busy(req *Message) {
+	k.publish(req, "status", map[string]string{"execution_state": "busy"})
+}
+
+func (k *Kernel) idle(req *Message) {
+	k.publish(req, "status", map[string]string{"execution_state": "idle"})
+}
+
+// decodeContent decodes a request's content into v; on failure it logs
+// and reports false so the caller can answer with an error.
+func (k *Kernel) decodeContent(m *Message, v any) error {
+	if err := json.Unmarshal(m.Content, v); err != nil {
+		k.log.Warn("bad content", "msg_type", m.Header.MsgType, "err", err)
+		return fmt.Errorf("bad %s content: %w", m.Header.MsgType, err)
+	}
+	return nil
+}
