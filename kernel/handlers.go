@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"unicode/utf8"
 
@@ -266,7 +267,7 @@ func (k *Kernel) execute(m *Message) (failed, stopOnError bool) {
 func (k *Kernel) runCell(ctx context.Context, code string, out *cellOutput) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			k.log.Error("executor panicked", "panic", r)
+			k.log.Error("executor panicked", "panic", r, "stack", string(debug.Stack()))
 			err = &CellError{Name: "InternalError", Value: "the kernel failed running this cell (a bug; please report it)",
 				Traceback: []string{}}
 		}

@@ -1,0 +1,65 @@
+# iotkernel: build, install, test, benchmark and demo.
+#
+#   make build     the binary ./iotkernel
+#   make install   build, then install the kernelspec "iot" for this user
+#   make test      install what the tests need, then run every test
+#   make bench     benchmarks against the named peers, printed as ratios
+#   make demo      build, install and run the tutorial notebooks
+#
+# Tests install the kernelspec into a private Jupyter data dir (.cache/),
+# never into the user's.
+
+GO        ?= go
+PYTHON    ?= /usr/bin/python3
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN       := $(CURDIR)/iotkernel
+CACHE     := $(CURDIR)/.cache
+TEST_JUPYTER := $(CACHE)/jupyter-test
+ARTIFACTS := $(CURDIR)/testdata/artifacts
+
+export GOFLAGS ?= -mod=mod
+
+.PHONY: all build install deps deps-boards test test-go test-jupyter bench demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
+
+install: build
+	$(BIN) install --user
+
+deps:
+	scripts/install-deps.sh jupyter
+
+deps-boards:
+	@if [ -x scripts/install-boards.sh ]; then scripts/install-boards.sh; fi
+
+# Everything needed, then every test. Go tests first (fast), then the real
+# Jupyter clients against the kernelspec installed in a private data dir.
+test: deps deps-boards build
+	$(MAKE) --no-print-directory test-go test-jupyter
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-jupyter: build
+	rm -rf $(TEST_JUPYTER) && mkdir -p $(TEST_JUPYTER) $(ARTIFACTS)
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) -c 'import jupyter_client.kernelspec as k; s = k.KernelSpecManager().find_kernel_specs(); assert "iot" in s, s; print("kernelspec iot at", s["iot"])'
+	cd tests && JUPYTER_DATA_DIR=$(TEST_JUPYTER) IOTKERNEL_ARTIFACTS=$(ARTIFACTS) \
+		$(PYTHON) -m pytest -v -p no:cacheprovider test_conformance.py test_notebooks.py
+
+bench: deps build
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peer python3
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
+
+demo: deps build
+	$(BIN) install --user
+	@echo
+	@echo "The iot kernel is installed. Open a notebook with: jupyter notebook notebooks/"
+
+clean:
+	rm -rf $(BIN) $(CACHE)/jupyter-test $(ARTIFACTS) out

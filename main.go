@@ -1,0 +1,202 @@
+// Command iotkernel is a Jupyter kernel for MicroPython boards: cells run
+// on a board attached over a serial line, or, with %%host, as Go on this
+// computer. main.go parses flags, sets up logging and signals, and wires
+// the packages together; it holds no logic of its own.
+//
+// Usage:
+//
+//	iotkernel install [--user | --sys-prefix | --prefix DIR] [--name iot]
+//	iotkernel uninstall [--user | --sys-prefix | --prefix DIR] [--name iot]
+//	iotkernel kernel -f CONNECTION_FILE [--log-file F] [--log-level L]
+//	iotkernel boards
+//	iotkernel version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernelspec"
+	"github.com/iotkernel/iotkernel/router"
+	"github.com/iotkernel/iotkernel/transport"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `iotkernel: a Jupyter kernel for MicroPython boards, with Go on the host.
+
+Commands:
+  install [--user | --sys-prefix | --prefix DIR] [--name iot]   install the kernelspec
+  uninstall [--user | --sys-prefix | --prefix DIR] [--name iot] remove it
+  kernel -f CONNECTION_FILE [--log-file F] [--log-level L]      run the kernel (Jupyter does this)
+  boards                                                        list serial ports and boards
+  version                                                       print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "install":
+		err = install(args, false)
+	case "uninstall":
+		err = install(args, true)
+	case "kernel":
+		err = runKernel(args)
+	case "boards":
+		err = listBoards()
+	case "version", "--version", "-V":
+		fmt.Println("iotkernel", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "iotkernel: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "iotkernel:", err)
+		os.Exit(1)
+	}
+}
+
+func install(args []string, remove bool) error {
+	name := "install"
+	if remove {
+		name = "uninstall"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var loc kernelspec.Location
+	fs.BoolVar(&loc.User, "user", false, "the user's Jupyter data dir (default)")
+	fs.BoolVar(&loc.SysPrefix, "sys-prefix", false, "sys.prefix of the python3 on PATH (a virtualenv or conda env)")
+	fs.StringVar(&loc.Prefix, "prefix", "", "PREFIX/share/jupyter/kernels")
+	specName := fs.String("name", kernelspec.DefaultName, "kernelspec name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if remove {
+		dir, err := kernelspec.Uninstall(loc, *specName)
+		if err != nil {
+			return err
+		}
+		fmt.Println("removed kernelspec", *specName, "from", dir)
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program's path: %w", err)
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return err
+	}
+	dir, err := kernelspec.Install(loc, *specName, kernelspec.NewSpec(exe))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("installed kernelspec %s in %s\n", *specName, dir)
+	return nil
+}
+
+func runKernel(args []string) error {
+	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+	connFile := fs.String("f", "", "connection file written by the Jupyter client")
+	logFile := fs.String("log-file", "", "also write the log to this file")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *connFile == "" {
+		return errors.New("kernel: -f CONNECTION_FILE is required (Jupyter passes it through kernel.json)")
+	}
+	log, closeLog, err := newLogger(*logFile, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	ci, err := kernel.ReadConnectionFile(*connFile)
+	if err != nil {
+		return err
+	}
+	sess, err := router.NewSession(router.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	k, err := kernel.New(kernel.Config{
+		Connection: ci,
+		Executor:   sess,
+		Logger:     log,
+		Info: kernel.Info{
+			Implementation:        "iotkernel",
+			ImplementationVersion: version,
+			Banner:                "iotkernel " + version + ": MicroPython on the board, Go on the host (%%host)",
+			LanguageInfo:          router.LanguageInfo(),
+			HelpLinks: []kernel.HelpLink{
+				{Text: "MicroPython", URL: "https://docs.micropython.org/"},
+				{Text: "Go", URL: "https://go.dev/doc/"},
+			},
+		},
+	})
+	if err != nil {
+		sess.Close()
+		return err
+	}
+
+	// SIGINT is an interrupt, as clients with interrupt_mode "signal"
+	// expect; SIGTERM ends the kernel cleanly (the port is closed so a
+	// restarted kernel can reopen it).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	sigint := make(chan os.Signal, 1)
+	signal.Notify(sigint, os.Interrupt)
+	go func() {
+		for range sigint {
+			log.Info("SIGINT: interrupting the running cell")
+			k.Interrupt()
+		}
+	}()
+	log.Info("kernel started", "version", version, "ip", ci.IP, "shell_port", ci.ShellPort)
+	restart, err := k.Run(ctx)
+	log.Info("kernel stopped", "restart", restart, "err", err)
+	return err
+}
+
+// newLogger logs to stderr, never stdout, and to file if given.
+func newLogger(file, level string) (*slog.Logger, func(), error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if file != "" {
+		f, err := os.OpenFile(file, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--log-file: %w", err)
+		}
+		w = io.MultiWriter(os.Stderr, f)
+		closeFn = func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})), closeFn, nil
+}
+
+func listBoards() error {
+	ports, err := transport.Discover(context.Background())
+	if err != nil {
+		return err
+	}
+	fmt.Print(transport.FormatPorts(ports))
+	return nil
+}

@@ -1,0 +1,83 @@
+package router
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		name string
+		code string
+		want Cell
+	}{
+		{"board code", "x = 1\nprint(x)", Cell{Kind: BoardCell, Body: "x = 1\nprint(x)", BodyLine: 1,
+			Segments: []Segment{{Code, "x = 1\nprint(x)", 1}}}},
+		{"host cell", "%%host\nx := 1\n", Cell{Kind: HostCell, Magic: "host", Body: "x := 1\n", BodyLine: 2,
+			Segments: []Segment{{Code, "x := 1", 2}}}},
+		{"host cell magic with trailing space", "%%host  \nx := 1", Cell{Kind: HostCell, Magic: "host", Body: "x := 1", BodyLine: 2,
+			Segments: []Segment{{Code, "x := 1", 2}}}},
+		{"magics between code", "import network\nip = '1'\n%store ip\n!echo hi\nprint(ip)",
+			Cell{Kind: BoardCell, Body: "import network\nip = '1'\n%store ip\n!echo hi\nprint(ip)", BodyLine: 1,
+				Segments: []Segment{{Code, "import network\nip = '1'", 1}, {LineMagic, "store ip", 3}, {Shell, "echo hi", 4}, {Code, "print(ip)", 5}}}},
+		{"magic first in host cell", "%%host\n%store -r ip\nfmt.Println(ip)",
+			Cell{Kind: HostCell, Magic: "host", Body: "%store -r ip\nfmt.Println(ip)", BodyLine: 2,
+				Segments: []Segment{{LineMagic, "store -r ip", 2}, {Code, "fmt.Println(ip)", 3}}}},
+		{"indented percent is code", "x = 10\n  %y", Cell{Kind: BoardCell, Body: "x = 10\n  %y", BodyLine: 1,
+			Segments: []Segment{{Code, "x = 10\n  %y", 1}}}},
+		{"percent inside triple quotes is code", "s = \"\"\"\n%not a magic\n\"\"\"\n%lsmagic",
+			Cell{Kind: BoardCell, Body: "s = \"\"\"\n%not a magic\n\"\"\"\n%lsmagic", BodyLine: 1,
+				Segments: []Segment{{Code, "s = \"\"\"\n%not a magic\n\"\"\"", 1}, {LineMagic, "lsmagic", 4}}}},
+		{"percent inside Go raw string is code", "%%host\ns := `\n%v\n`\n%store s",
+			Cell{Kind: HostCell, Magic: "host", Body: "s := `\n%v\n`\n%store s", BodyLine: 2,
+				Segments: []Segment{{Code, "s := `\n%v\n`", 2}, {LineMagic, "store s", 5}}}},
+		{"bash body is data", "%%bash\n%notmagic\n!x", Cell{Kind: BashCell, Magic: "bash", Body: "%notmagic\n!x", BodyLine: 2}},
+		{"writefile", "%%writefile -a :main.py\nprint(1)", Cell{Kind: WriteFileCell, Magic: "writefile -a :main.py", Body: "print(1)", BodyLine: 2}},
+		{"only a magic", "%lsmagic", Cell{Kind: BoardCell, Body: "%lsmagic", BodyLine: 1, Segments: []Segment{{LineMagic, "lsmagic", 1}}}},
+		{"blank cell", "  \n", Cell{Kind: BoardCell, Body: "  \n", BodyLine: 1}},
+		{"unknown cell magic", "%%hots\nx", Cell{Kind: -1, Magic: "hots", Body: "%%hots\nx", BodyLine: 1}},
+		{"hash comment with quotes", "x = 1 # it's \"\"\" fine\n%lsmagic", Cell{Kind: BoardCell, Body: "x = 1 # it's \"\"\" fine\n%lsmagic", BodyLine: 1,
+			Segments: []Segment{{Code, "x = 1 # it's \"\"\" fine", 1}, {LineMagic, "lsmagic", 2}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Parse(c.code)
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("Parse(%q) (-want +got):\n%s", c.code, diff)
+			}
+		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	names := []string{"softreset", "hardreset", "store", "connect", "lsmagic", "host", "bash"}
+	cases := []struct {
+		word string
+		want []string
+	}{
+		{"sofreset", []string{"softreset"}},
+		{"hots", []string{"host"}},
+		{"conect", []string{"connect"}},
+		{"zzzzzz", nil},
+	}
+	for _, c := range cases {
+		if got := closest(c.word, names, 3); !cmp.Equal(got, c.want) {
+			t.Errorf("closest(%q) = %v, want %v", c.word, got, c.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"%%host\nx", "a\n%b\n!c", "s='''\n%x\n'''", "%%bash\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		c := Parse(code)
+		for _, seg := range c.Segments {
+			if seg.Line < c.BodyLine {
+				t.Fatalf("segment line %d before body line %d", seg.Line, c.BodyLine)
+			}
+		}
+	})
+}

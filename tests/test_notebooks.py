@@ -1,0 +1,110 @@
+"""Real Jupyter clients (jupyter_client, nbclient, nbconvert) against the
+installed `iot` kernelspec."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+import nbformat
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOST_NB = os.path.join(HERE, "testdata", "host.ipynb")
+
+
+def outputs_text(cell):
+    parts = []
+    for o in cell.get("outputs", []):
+        if o["output_type"] == "stream":
+            parts.append(o["text"])
+        elif o["output_type"] in ("execute_result", "display_data"):
+            parts.append(o["data"].get("text/plain", "") + o["data"].get("text/markdown", ""))
+        elif o["output_type"] == "error":
+            parts.append(o["ename"] + ": " + o["evalue"])
+    return "".join(parts)
+
+
+class NotebookTests(unittest.TestCase):
+    def test_nbclient_runs_host_notebook(self):
+        nb = nbformat.read(HOST_NB, as_version=4)
+        NotebookClient(nb, kernel_name="iot", timeout=60).execute()
+        texts = [outputs_text(c) for c in nb.cells if c.cell_type == "code"]
+        self.assertEqual(texts[0], "area = 12.57\n")
+        self.assertEqual(texts[1], "144")
+        # Re-assigning a variable from an earlier cell works.
+        self.assertEqual(texts[2], "area = 28.27\n")
+        self.assertEqual(texts[3], "**bold** from Go")
+        self.assertEqual(texts[4], "ababab")
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        self.assertEqual(counts, [1, 2, 3, 4, 5])
+
+    def test_nbconvert_execute(self):
+        jupyter = shutil.which("jupyter", path="/usr/bin") or shutil.which("jupyter")
+        self.assertIsNotNone(jupyter, "jupyter (Debian's jupyter-nbconvert) is not installed")
+        out_dir = os.path.join(os.environ.get("IOTKERNEL_ARTIFACTS", "/tmp"), "nbconvert")
+        os.makedirs(out_dir, exist_ok=True)
+        subprocess.run(
+            [jupyter, "nbconvert", "--to", "notebook", "--execute", "--output-dir", out_dir,
+             "--ExecutePreprocessor.kernel_name=iot", HOST_NB],
+            check=True, timeout=120)
+        nb = nbformat.read(os.path.join(out_dir, "host.ipynb"), as_version=4)
+        self.assertEqual(outputs_text(nb.cells[2]), "144")
+
+    def test_board_cell_without_board_says_how_to_connect(self):
+        km, kc = start_new_kernel(kernel_name="iot")
+        try:
+            reply = kc.execute_interactive("print('hi')", timeout=30, output_hook=lambda m: None)
+            self.assertEqual(reply["content"]["status"], "error")
+            self.assertEqual(reply["content"]["ename"], "NoBoardError")
+            tb = "\n".join(reply["content"]["traceback"])
+            self.assertIn("%connect", tb)
+            self.assertIn("%%host", tb)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
+    def test_interrupt_and_restart_through_jupyter_client(self):
+        km, kc = start_new_kernel(kernel_name="iot")
+        try:
+            kc.execute_interactive("%%host\nx := 41", timeout=30)
+            msg_id = kc.execute("%%host\nfor {}")
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            km.interrupt_kernel()
+            reply = kc.get_shell_msg(timeout=10)
+            self.assertLess(time.monotonic() - t0, 2.0)
+            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+            self.assertEqual(reply["content"]["status"], "error")
+            self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+            # Definitions survive the interrupt.
+            outs = []
+            kc.execute_interactive("%%host\nx + 1", timeout=30, output_hook=outs.append)
+            results = [m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"]
+            self.assertEqual(results, ["42"])
+            t0 = time.monotonic()
+            km.restart_kernel(now=False)
+            self.assertLess(time.monotonic() - t0, 5.0)
+            kc.wait_for_ready(timeout=30)
+            outs = []
+            reply = kc.execute_interactive("%%host\nx", timeout=30, output_hook=outs.append)
+            self.assertEqual(reply["content"]["status"], "error", "x survived a restart")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
+    def test_shutdown_is_prompt(self):
+        km, kc = start_new_kernel(kernel_name="iot")
+        kc.stop_channels()
+        t0 = time.monotonic()
+        km.shutdown_kernel(now=False)
+        elapsed = time.monotonic() - t0
+        self.assertFalse(km.is_alive())
+        # A kernel that ignores shutdown_request is killed after 5 s.
+        self.assertLess(elapsed, 2.5, "the kernel did not exit on shutdown_request")
+
+
+if __name__ == "__main__":
+    unittest.main()
