@@ -64,6 +64,9 @@ func (k *Kernel) handleShell(m *Message) {
 		k.log.Warn("unknown shell message type; dropped", "msg_type", m.Header.MsgType)
 		return
 	}
+	if m.Header.MsgType == "kernel_info_request" {
+		k.awaitSubscriber()
+	}
 	k.busy(m)
 	defer k.idle(m)
 	switch m.Header.MsgType {
@@ -112,6 +115,9 @@ func (k *Kernel) handleControl(m *Message) {
 	default:
 		k.log.Warn("unsupported control message; dropped", "msg_type", m.Header.MsgType)
 		return
+	}
+	if m.Header.MsgType == "kernel_info_request" {
+		k.awaitSubscriber()
 	}
 	k.busy(m)
 	defer k.idle(m)

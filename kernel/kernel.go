@@ -311,6 +311,27 @@ func (k *Kernel) reply(sock zmq4.Socket, mu *sync.Mutex, req *Message, msgType s
 	k.send(sock, mu, m)
 }
 
+// subscriberWait bounds how long a kernel_info request waits for an IOPub
+// subscriber; see awaitSubscriber.
+const subscriberWait = 300 * time.Millisecond
+
+// awaitSubscriber waits, briefly, until some client has subscribed to
+// IOPub. Clients call a kernel ready only when a kernel_info_reply AND an
+// IOPub message have arrived; a status published before the client's
+// subscription reached us is lost, and the client then sleeps and asks
+// again. zmq4 gives no event for a new subscription, so this polls its
+// topic list; it returns at once when a subscriber is there.
+func (k *Kernel) awaitSubscriber() {
+	t, ok := k.iopub.(zmq4.Topics)
+	if !ok {
+		return
+	}
+	deadline := time.Now().Add(subscriberWait)
+	for len(t.Topics()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 func (k *Kernel) busy(req *Message) {
 	k.publish(req, "status", map[string]string{"execution_state": "busy"})
 }

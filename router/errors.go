@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/transport"
 )
 
 // cellError turns any failure of a cell into what the notebook shows:
@@ -23,10 +24,20 @@ func cellError(err error) error {
 		panicE  *host.PanicError
 		compile *host.CompileError
 		exit    *host.ExitError
+		board   *transport.ExecError
 	)
 	switch {
 	case errors.As(err, &ce):
 		return ce
+	case errors.As(err, &board):
+		tb := board.Traceback
+		if board.Hint != "" {
+			tb = append(append([]string(nil), tb...), "", board.Hint)
+		}
+		if len(tb) == 0 {
+			tb = []string{board.Error()}
+		}
+		return &kernel.CellError{Name: board.Type, Value: board.Value, Traceback: tb}
 	case errors.As(err, &panicE):
 		tb := append([]string{"panic: " + panicE.Value}, panicE.Traceback...)
 		return &kernel.CellError{Name: "panic", Value: panicE.Value, Traceback: tb}

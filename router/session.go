@@ -39,21 +39,38 @@ type Options struct {
 // Its methods are called one at a time by the kernel (kernel.Executor).
 type Session struct {
 	log   *slog.Logger
-	host  *host.Interp
 	board Board // nil until %connect
+
+	// The Go interpreter takes a tenth of a second to build, so it is
+	// built in the background: the kernel answers kernel_info at once,
+	// and the first %%host cell waits for it.
+	hostReady chan struct{}
+	host      *host.Interp
+	hostErr   error
 }
 
-// NewSession starts the host interpreter.
+// NewSession starts building the host interpreter and returns at once.
 func NewSession(opts Options) (*Session, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	in, err := host.New(host.Options{Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("start the Go interpreter: %w", err)
-	}
-	return &Session{log: log, host: in}, nil
+	s := &Session{log: log, hostReady: make(chan struct{})}
+	go func() {
+		defer close(s.hostReady)
+		s.host, s.hostErr = host.New(host.Options{Logger: log})
+		if s.hostErr != nil {
+			s.hostErr = fmt.Errorf("start the Go interpreter: %w", s.hostErr)
+			log.Error("host interpreter", "err", s.hostErr)
+		}
+	}()
+	return s, nil
+}
+
+// interp waits for the host interpreter.
+func (s *Session) interp() (*host.Interp, error) {
+	<-s.hostReady
+	return s.host, s.hostErr
 }
 
 // LanguageInfo is kernel_info's language_info: board cells are Python.
@@ -87,12 +104,12 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 
 // runSegments runs a cell's segments in order, code through run, and
 // stops at the first failure.
-func (s *Session) runSegments(ctx context.Context, c Cell, out kernel.Output, run func(context.Context, string, kernel.Output) error) error {
+func (s *Session) runSegments(ctx context.Context, c Cell, out kernel.Output, run func(context.Context, string, int, kernel.Output) error) error {
 	for _, seg := range c.Segments {
 		var err error
 		switch seg.Kind {
 		case Code:
-			err = run(ctx, seg.Text, out)
+			err = run(ctx, seg.Text, seg.Line, out)
 		case LineMagic:
 			err = &kernel.CellError{Name: "UsageError", Value: fmt.Sprintf("line magics are not available yet: %%%s", seg.Text)}
 		case Shell:
@@ -106,8 +123,12 @@ func (s *Session) runSegments(ctx context.Context, c Cell, out kernel.Output, ru
 }
 
 // runGo evaluates Go code in the host interpreter.
-func (s *Session) runGo(ctx context.Context, code string, out kernel.Output) error {
-	res, err := s.host.Eval(ctx, code, s.hostIO(out))
+func (s *Session) runGo(ctx context.Context, code string, _ int, out kernel.Output) error {
+	in, err := s.interp()
+	if err != nil {
+		return err
+	}
+	res, err := in.Eval(ctx, code, s.hostIO(out))
 	if err != nil {
 		return err
 	}
@@ -143,21 +164,32 @@ var errNoBoard = &kernel.CellError{
 	},
 }
 
-// runBoard runs MicroPython code on the board.
-func (s *Session) runBoard(ctx context.Context, code string, out kernel.Output) error {
+// runBoard runs MicroPython code on the board, showing the value of a
+// final expression as the REPL would. firstLine is the code's line in the
+// cell: blank lines in front make the board's tracebacks name cell lines.
+func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
 	if s.board == nil {
 		return errNoBoard
 	}
-	return s.board.Exec(ctx, code, out.Stdout(), out.Stderr())
+	wrapped, _ := withResult(code)
+	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
+	stdout := &resultFilter{w: out.Stdout()}
+	if err := s.board.Exec(ctx, wrapped, stdout, out.Stderr()); err != nil {
+		return err
+	}
+	if r, ok := stdout.Result(); ok {
+		out.Result(kernel.MIMEBundle{"text/plain": r}, nil)
+	}
+	return nil
 }
 
 // Complete returns completions (kernel.Executor). Offsets are runes.
 func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.Completion {
 	c := Parse(code)
-	if c.Kind == HostCell {
+	if in, err := s.interp(); c.Kind == HostCell && err == nil {
 		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
 		if cursor >= off {
-			matches, start, end := s.host.Complete(c.Body, cursor-off)
+			matches, start, end := in.Complete(c.Body, cursor-off)
 			return kernel.Completion{Matches: matches, CursorStart: start + off, CursorEnd: end + off}
 		}
 	}
@@ -167,10 +199,10 @@ func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.
 // Inspect describes the name at cursor (kernel.Executor).
 func (s *Session) Inspect(ctx context.Context, code string, cursor, detail int) (kernel.MIMEBundle, bool) {
 	c := Parse(code)
-	if c.Kind == HostCell {
+	if in, err := s.interp(); c.Kind == HostCell && err == nil {
 		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
 		if cursor >= off {
-			if text, ok := s.host.Inspect(c.Body, cursor-off); ok {
+			if text, ok := in.Inspect(c.Body, cursor-off); ok {
 				return kernel.MIMEBundle{"text/plain": text}, true
 			}
 		}
@@ -218,6 +250,8 @@ func (s *Session) Close() error {
 		errs = append(errs, s.board.Close())
 		s.board = nil
 	}
-	errs = append(errs, s.host.Close())
+	if in, err := s.interp(); err == nil {
+		errs = append(errs, in.Close())
+	}
 	return errors.Join(errs...)
 }
