@@ -1,0 +1,37 @@
+//go:build unix
+
+package store
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// lockFile takes a flock(2) lock on path, creating the file if needed, and
+// returns the function that releases it. flock locks belong to the open
+// file description, so two goroutines of one process exclude each other
+// just as two kernels do. lockFile blocks until the lock is granted;
+// holders keep it only for one read or one read-modify-write.
+func lockFile(path string, exclusive bool) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	// Closing the descriptor releases the lock.
+	return func() { f.Close() }, nil
+}
