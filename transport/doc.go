@@ -1,0 +1,26 @@
+// Package transport owns the link to a MicroPython board: opening,
+// enumerating and closing links (serial ports, raw TCP sockets, local
+// processes under a pty, the local Unix port), the DTR/RTS policy, the raw
+// REPL and raw-paste protocols of MicroPython's shared/runtime/pyexec.c,
+// interrupts, soft and hard resets, and recovery when a board resets or
+// vanishes.
+//
+// It is the only package that imports go.bug.st/serial (and creack/pty).
+// It knows nothing of Jupyter: a cell's output is written, decoded from
+// UTF-8 with "\r\n" turned into "\n", to the writers the caller gives.
+//
+// Contract used by the router:
+//
+//	b, err := transport.Open(ctx, "serial:///dev/ttyUSB0", transport.Options{})
+//	err = b.Exec(ctx, code, stdout, stderr) // *ExecError if the board raised
+//	err = b.SoftReset(ctx, out)
+//	err = b.HardReset(ctx, out)
+//	b.URL(); b.Protocol() // "raw-paste" or "raw"
+//	err = b.Close()      // idempotent
+//	ports, err := transport.Discover(ctx)
+//
+// Exec returns when the board is back at its raw prompt or ctx is done; a
+// done ctx sends Ctrl-C and Exec returns an *ExecError of Type
+// "KeyboardInterrupt" once the board stopped. Only one call on a Board runs
+// at a time; the others wait.
+package transport

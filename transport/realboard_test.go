@@ -1,0 +1,229 @@
+package transport_test
+
+// Tests of the transport against real MicroPython builds (see
+// shared/BOARDS.md): the BBC micro:bit firmware on QEMU, MicroPython 1.27
+// compiled to WebAssembly behind scripts/wasm-board/bridge.mjs, and the
+// MicroPython 1.25 Unix port from Debian 13 with the board program of
+// package boardprog. scripts/install-boards.sh installs all three.
+//
+// Where the boards are (defaults in parentheses):
+//
+//	IOTKERNEL_MICROBIT_FIRMWARE  (/usr/share/firmware-microbit-micropython/firmware.hex)
+//	IOTKERNEL_QEMU_ARM           (qemu-system-arm on PATH)
+//	IOTKERNEL_WASM_BRIDGE        ($REPO/scripts/wasm-board/bridge.mjs)
+//	IOTKERNEL_NODE               (node on PATH)
+//	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
+//
+// A board that cannot be started fails its tests with the reason, unless
+// IOTKERNEL_SKIP_REAL_BOARDS=1, which skips them.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotkernel/iotkernel/transport"
+)
+
+const installHint = "install the real boards with `sudo scripts/install-boards.sh` (see shared/BOARDS.md), or set IOTKERNEL_SKIP_REAL_BOARDS=1 to skip these tests"
+
+// boardMissing fails the test because a real board cannot be started, or
+// skips it when the environment asks for that.
+func boardMissing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	reason := fmt.Sprintf(format, args...)
+	if os.Getenv("IOTKERNEL_SKIP_REAL_BOARDS") == "1" {
+		t.Skipf("IOTKERNEL_SKIP_REAL_BOARDS=1: %s", reason)
+	}
+	t.Fatalf("cannot start the real board: %s; %s", reason, installHint)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// boardFile returns $env, or def, and fails (or skips) the test when that
+// file does not exist.
+func boardFile(t *testing.T, env, def, what string) string {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		path = def
+	}
+	if _, err := os.Stat(path); err != nil {
+		boardMissing(t, "%s not found (%v; set %s)", what, err, env)
+	}
+	return path
+}
+
+// boardCommand returns $env, or name, looked up on PATH.
+func boardCommand(t *testing.T, env, name string) string {
+	t.Helper()
+	if v := os.Getenv(env); v != "" {
+		name = v
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		boardMissing(t, "%s not found (%v; set %s)", name, err, env)
+	}
+	return path
+}
+
+func openBoard(t *testing.T, url string) *transport.Board {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := transport.Open(ctx, url, transport.Options{})
+	if err != nil {
+		t.Fatalf("Open(%q): %v", url, err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// run executes code and returns its stdout, stderr and error, failing the
+// test if the cell does not finish within a minute.
+func run(t *testing.T, b *transport.Board, code string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return runCtx(ctx, b, code)
+}
+
+func runCtx(ctx context.Context, b *transport.Board, code string) (string, string, error) {
+	var stdout, stderr bytes.Buffer
+	err := b.Exec(ctx, code, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+// mustRun executes code, which must not fail, and returns its stdout.
+func mustRun(t *testing.T, b *transport.Board, code string) string {
+	t.Helper()
+	out, errOut, err := run(t, b, code)
+	if err != nil {
+		t.Fatalf("Exec(%.60q): %v (stdout %q, stderr %q)", code, err, out, errOut)
+	}
+	return out
+}
+
+// wantExecError checks that err is the board's exception of type typ.
+func wantExecError(t *testing.T, what string, err error, typ string) *transport.ExecError {
+	t.Helper()
+	var ee *transport.ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("%s: error %v (%T), want *transport.ExecError %s", what, err, err, typ)
+	}
+	if ee.Type != typ {
+		t.Fatalf("%s: board raised %s (%q, traceback %q), want %s", what, ee.Type, ee.Value, ee.Traceback, typ)
+	}
+	return ee
+}
+
+// The checks every real board passes.
+
+func checkPrint(t *testing.T, b *transport.Board) {
+	t.Helper()
+	if out := mustRun(t, b, "print('hello', 6 * 7)"); out != "hello 42\n" {
+		t.Errorf("print cell: stdout %q, want %q", out, "hello 42\n")
+	}
+	mustRun(t, b, "kept = 'still here'")
+	if out := mustRun(t, b, "print(kept)"); out != "still here\n" {
+		t.Errorf("variable across cells: stdout %q, want %q", out, "still here\n")
+	}
+	if out := mustRun(t, b, "for i in range(3):\n    print(i)\n"); out != "0\n1\n2\n" {
+		t.Errorf("loop cell: stdout %q, want %q", out, "0\n1\n2\n")
+	}
+}
+
+func checkError(t *testing.T, b *transport.Board) {
+	t.Helper()
+	out, errOut, err := run(t, b, "print('before')\nundefined_name\n")
+	ee := wantExecError(t, "cell using an undefined name", err, "NameError")
+	// MicroPython says "isn't defined"; 1.9 said "is not defined".
+	if !strings.HasPrefix(ee.Value, "name 'undefined_name' is") || !strings.HasSuffix(ee.Value, " defined") {
+		t.Errorf("NameError value %q, want \"name 'undefined_name' isn't defined\"", ee.Value)
+	}
+	if out != "before\n" {
+		t.Errorf("stdout before the error: %q, want %q", out, "before\n")
+	}
+	if !strings.Contains(errOut, "line 2") || !strings.Contains(errOut, "NameError") {
+		t.Errorf("traceback %q, want the board's traceback naming line 2", errOut)
+	}
+	_, _, err = run(t, b, "def broken(:\n    pass\n")
+	wantExecError(t, "cell with a syntax error", err, "SyntaxError")
+	if out := mustRun(t, b, "print('after errors')"); out != "after errors\n" {
+		t.Errorf("cell after errors: stdout %q", out)
+	}
+}
+
+// checkInterrupt runs code that does not end by itself, cancels the cell
+// after a while, and checks the board stopped with KeyboardInterrupt and
+// kept its variables.
+func checkInterrupt(t *testing.T, b *transport.Board, setup, code, check, want string) {
+	t.Helper()
+	mustRun(t, b, setup)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(700*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err := runCtx(ctx, b, code)
+	took := time.Since(start)
+	wantExecError(t, "interrupted cell", err, "KeyboardInterrupt")
+	if took > 5*time.Second {
+		t.Errorf("interrupt took %v", took)
+	}
+	t.Logf("cell interrupted %v after cancel", took-700*time.Millisecond)
+	if out := mustRun(t, b, check); out != want {
+		t.Errorf("after the interrupt %q printed %q, want %q (variables kept)", check, out, want)
+	}
+}
+
+func checkSoftReset(t *testing.T, b *transport.Board) {
+	t.Helper()
+	mustRun(t, b, "before_reset = 1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	if err := b.SoftReset(ctx, &out); err != nil {
+		t.Fatalf("SoftReset: %v (output %q)", err, out.String())
+	}
+	_, _, err := run(t, b, "print(before_reset)")
+	wantExecError(t, "variable after a soft reset", err, "NameError")
+	if out := mustRun(t, b, "print('back')"); out != "back\n" {
+		t.Errorf("cell after soft reset: stdout %q", out)
+	}
+}
+
+// bigCell returns a cell of at least size bytes that prints the sum of the
+// numbers it adds up, and that sum.
+func bigCell(size int) (string, int) {
+	var b strings.Builder
+	b.WriteString("total = 0\n")
+	sum := 0
+	for i := 0; b.Len() < size-len("print(total)\n"); i++ {
+		fmt.Fprintf(&b, "total += %d\n", i%10)
+		sum += i % 10
+	}
+	b.WriteString("print(total)\n")
+	return b.String(), sum
+}
