@@ -1,0 +1,453 @@
+package magics
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash/adler32"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Board files travel through Exec as Python snippets that use nothing
+// beyond what every port has: open, os.stat/listdir and print. Data goes
+// up as ASCII-only literals (base64 through binascii when the board has
+// it, else bytes literals with \x escapes, whichever is shorter for the
+// chunk) and comes down as base64 or, without binascii, hex built by
+// hand, so no byte outside printable ASCII crosses the raw REPL. Each
+// file is verified by a hash the board computes: SHA-256 where it has
+// hashlib, else Adler-32 in plain Python, which the host computes too.
+
+// pyPrelude defines the helpers the snippets share, as globals prefixed
+// _ik_ that pyCleanup removes.
+const pyPrelude = `try:
+    import os as _ik_os
+except ImportError:
+    import uos as _ik_os
+def _ik_isdir(st):
+    return st[0] & 0x4000 != 0
+def _ik_join(d, n):
+    if not d:
+        return n
+    if d[-1] == '/':
+        return d + n
+    return d + '/' + n
+def _ik_hexs(bs):
+    return ''.join(['%02x' % c for c in bs])
+def _ik_hasher():
+    try:
+        import hashlib
+    except ImportError:
+        try:
+            import uhashlib as hashlib
+        except ImportError:
+            return None
+    try:
+        return hashlib.sha256()
+    except Exception:
+        return None
+def _ik_sum(h, ad, d):
+    if h is not None:
+        h.update(d)
+        return ad
+    a = ad[0]
+    b = ad[1]
+    for c in d:
+        a = (a + c) % 65521
+        b = (b + a) % 65521
+    return (a, b)
+def _ik_digest(h, ad):
+    if h is not None:
+        return 'sha256 ' + _ik_hexs(h.digest())
+    return 'adler32 %04x%04x' % (ad[1], ad[0])
+def _ik_hash(p):
+    h = _ik_hasher()
+    ad = (1, 0)
+    f = open(p, 'rb')
+    try:
+        while True:
+            d = f.read(512)
+            if not d:
+                break
+            ad = _ik_sum(h, ad, d)
+    finally:
+        f.close()
+    return _ik_digest(h, ad)
+def _ik_stat(p):
+    try:
+        st = _ik_os.stat(p) if p else None
+    except OSError:
+        return None
+    if st is None or _ik_isdir(st):
+        return ('d', 0)
+    return ('f', st[6])
+`
+
+// pyCleanup deletes the globals of pyPrelude and of the transfers.
+const pyCleanup = `for _ik_n in [n for n in globals() if n.startswith('_ik_') and n != '_ik_n']:
+    del globals()[_ik_n]
+globals().pop('_ik_n', None)
+`
+
+// pyStr quotes s as an ASCII-only Python str literal.
+func pyStr(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// pyBytes quotes p as a Python bytes literal: printable ASCII as is,
+// every other byte as \xNN.
+func pyBytes(p []byte) string {
+	var b strings.Builder
+	b.Grow(len(p) + 3)
+	b.WriteString("b'")
+	for _, c := range p {
+		switch {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c >= 0x20 && c < 0x7f:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// runPy runs code on b and returns what it printed. The board's traceback
+// travels in the returned *transport.ExecError, so stderr is dropped.
+func runPy(ctx context.Context, b Board, code string) (string, error) {
+	var out strings.Builder
+	err := b.Exec(ctx, code, &out, io.Discard)
+	return out.String(), err
+}
+
+// withPrelude runs body after pyPrelude and removes every _ik_ name
+// afterwards, in one Exec.
+func withPrelude(ctx context.Context, b Board, body string) (string, error) {
+	return runPy(ctx, b, pyPrelude+body+pyCleanup)
+}
+
+// fileHash is a hash as the board reports it: "sha256 HEX" or
+// "adler32 HEX".
+type fileHash string
+
+// hashOf computes data's hash with the algorithm of like.
+func hashOf(like fileHash, data []byte) fileHash {
+	if strings.HasPrefix(string(like), "adler32 ") {
+		return fileHash(fmt.Sprintf("adler32 %08x", adler32.Checksum(data)))
+	}
+	sum := sha256.Sum256(data)
+	return fileHash("sha256 " + hex.EncodeToString(sum[:]))
+}
+
+// boardStat is what the board says about a path.
+type boardStat struct {
+	exists, dir bool
+	size        int64
+	hash        fileHash // set when asked for and the path is a file
+}
+
+// statBoard stats path on b; with hashIfSize >= 0, it also hashes the
+// file when its size is hashIfSize (to skip copying an unchanged file).
+func statBoard(ctx context.Context, b Board, path string, hashIfSize int64) (boardStat, error) {
+	body := fmt.Sprintf(`_ik_p = %s
+_ik_s = _ik_stat(_ik_p)
+if _ik_s is None:
+    print('stat=n')
+else:
+    print('stat=%%s %%d' %% _ik_s)
+    if _ik_s[0] == 'f' and _ik_s[1] == %d:
+        print('hash=' + _ik_hash(_ik_p))
+`, pyStr(path), hashIfSize)
+	out, err := withPrelude(ctx, b, body)
+	if err != nil {
+		return boardStat{}, err
+	}
+	kv := parseKeyValues(out)
+	var st boardStat
+	switch s := kv["stat"]; {
+	case s == "n":
+	case strings.HasPrefix(s, "d "):
+		st.exists, st.dir = true, true
+	case strings.HasPrefix(s, "f "):
+		n, err := strconv.ParseInt(s[2:], 10, 64)
+		if err != nil {
+			return st, fmt.Errorf("stat :%s: unexpected answer %q", path, s)
+		}
+		st.exists, st.size, st.hash = true, n, fileHash(kv["hash"])
+	default:
+		return st, fmt.Errorf("stat :%s: unexpected answer from the board %q", path, short(out, 200))
+	}
+	return st, nil
+}
+
+// boardEntry is one entry of a board directory.
+type boardEntry struct {
+	name string
+	dir  bool
+	size int64
+}
+
+// listBoard lists a board directory; a file lists as itself. missing is
+// true when path does not exist.
+func listBoard(ctx context.Context, b Board, path string) (entries []boardEntry, isDir, missing bool, err error) {
+	body := fmt.Sprintf(`_ik_p = %s
+_ik_s = _ik_stat(_ik_p)
+if _ik_s is None:
+    print('missing')
+elif _ik_s[0] == 'f':
+    print('file')
+    print('f %%d %%s' %% (_ik_s[1], _ik_p))
+else:
+    print('dir')
+    for _ik_n in sorted(_ik_os.listdir(_ik_p) if _ik_p else _ik_os.listdir()):
+        _ik_s = _ik_stat(_ik_join(_ik_p, _ik_n))
+        print('%%s %%d %%s' %% (_ik_s[0], _ik_s[1], _ik_n))
+`, pyStr(path))
+	out, err := withPrelude(ctx, b, body)
+	if err != nil {
+		return nil, false, false, err
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	switch lines[0] {
+	case "missing":
+		return nil, false, true, nil
+	case "file", "dir":
+	default:
+		return nil, false, false, fmt.Errorf("ls :%s: unexpected answer from the board %q", path, short(out, 200))
+	}
+	for _, l := range lines[1:] {
+		kind, rest, _ := strings.Cut(l, " ")
+		size, name, _ := strings.Cut(rest, " ")
+		n, err := strconv.ParseInt(size, 10, 64)
+		if err != nil || (kind != "d" && kind != "f") {
+			return nil, false, false, fmt.Errorf("ls :%s: unexpected line from the board %q", path, l)
+		}
+		entries = append(entries, boardEntry{name: name, dir: kind == "d", size: n})
+	}
+	return entries, lines[0] == "dir", false, nil
+}
+
+// boardJoin joins a board directory and a name as the snippets do.
+func boardJoin(dir, name string) string {
+	switch {
+	case dir == "":
+		return name
+	case strings.HasSuffix(dir, "/"):
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// readBoardFile downloads path from b, reporting progress (bytes of the
+// file received so far) to onProgress, and verifies it by hash.
+func readBoardFile(ctx context.Context, b Board, path string, size int64, onProgress func(int64)) ([]byte, error) {
+	body := fmt.Sprintf(`def _ik_get(p):
+    try:
+        from binascii import b2a_base64 as e
+    except ImportError:
+        try:
+            from ubinascii import b2a_base64 as e
+        except ImportError:
+            e = None
+    h = _ik_hasher()
+    ad = (1, 0)
+    f = open(p, 'rb')
+    try:
+        while True:
+            d = f.read(768)
+            if not d:
+                break
+            ad = _ik_sum(h, ad, d)
+            if e is None:
+                print('H' + _ik_hexs(d))
+            else:
+                print('B' + e(d).decode().strip())
+    finally:
+        f.close()
+    print('hash=' + _ik_digest(h, ad))
+_ik_get(%s)
+`, pyStr(path))
+	lw := &lineWriter{onLine: func(line string) error { return nil }}
+	var data bytes.Buffer
+	var sum fileHash
+	lw.onLine = func(line string) error {
+		var chunk []byte
+		var err error
+		switch {
+		case strings.HasPrefix(line, "B"):
+			chunk, err = base64.StdEncoding.DecodeString(line[1:])
+		case strings.HasPrefix(line, "H"):
+			chunk, err = hex.DecodeString(line[1:])
+		case strings.HasPrefix(line, "hash="):
+			sum = fileHash(line[len("hash="):])
+			return nil
+		default:
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read :%s: bad data line from the board: %v", path, err)
+		}
+		data.Write(chunk)
+		if onProgress != nil {
+			onProgress(int64(data.Len()))
+		}
+		return nil
+	}
+	err := b.Exec(ctx, pyPrelude+body+pyCleanup, lw, io.Discard)
+	if err == nil {
+		err = lw.Flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sum == "" {
+		return nil, fmt.Errorf("read :%s: the board sent no hash: the copy is incomplete", path)
+	}
+	if got := hashOf(sum, data.Bytes()); got != sum {
+		return nil, fmt.Errorf("read :%s: hash mismatch: the board has %s, %d bytes arrived with %s; try again", path, sum, data.Len(), got)
+	}
+	return data.Bytes(), nil
+}
+
+// lineWriter calls onLine for each complete line written to it; the
+// first error from onLine is kept and returned by Flush.
+type lineWriter struct {
+	buf    []byte
+	onLine func(string) error
+	err    error
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(w.buf[:i]), "\r")
+		w.buf = w.buf[i+1:]
+		if err := w.onLine(line); err != nil && w.err == nil {
+			w.err = err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush handles a last line without a newline and returns the first error.
+func (w *lineWriter) Flush() error {
+	if len(w.buf) > 0 {
+		if err := w.onLine(string(w.buf)); err != nil && w.err == nil {
+			w.err = err
+		}
+		w.buf = nil
+	}
+	return w.err
+}
+
+// writeBoardFile uploads data to path on b in chunks of chunk bytes (one
+// Exec each), appending when appendTo, reporting progress, and verifies
+// the result by hash (by size when appending).
+func writeBoardFile(ctx context.Context, b Board, path string, data []byte, appendTo bool, chunk int, onProgress func(int64)) (err error) {
+	mode := "wb"
+	if appendTo {
+		mode = "ab"
+	}
+	start := fmt.Sprintf(`try:
+    _ik_f = open(%s, %s)
+    print('open=ok')
+except OSError as e:
+    print('open=%%s' %% e)
+try:
+    from binascii import a2b_base64 as _ik_b
+except ImportError:
+    try:
+        from ubinascii import a2b_base64 as _ik_b
+    except ImportError:
+        _ik_b = None
+print('b64=%%d' %% (_ik_b is not None))
+`, pyStr(path), pyStr(mode))
+	out, err := runPy(ctx, b, pyPrelude+start)
+	if err != nil {
+		return err
+	}
+	kv := parseKeyValues(out)
+	if kv["open"] != "ok" {
+		cleanup(ctx, b)
+		if kv["open"] == "" {
+			return fmt.Errorf("write :%s: unexpected answer from the board %q", path, short(out, 200))
+		}
+		return fmt.Errorf("write :%s: the board cannot open it: %s (does its directory exist? %%mkdir :DIR makes one)", path, kv["open"])
+	}
+	defer func() {
+		if err != nil {
+			cleanup(ctx, b)
+		}
+	}()
+	b64 := kv["b64"] == "1"
+	for off := 0; off < len(data); off += chunk {
+		p := data[off:min(off+chunk, len(data))]
+		lit := pyBytes(p)
+		if b64 {
+			if enc := "_ik_b('" + base64.StdEncoding.EncodeToString(p) + "')"; len(enc) < len(lit) {
+				lit = enc
+			}
+		}
+		if _, err := runPy(ctx, b, "_ik_f.write("+lit+")\n"); err != nil {
+			return err
+		}
+		if onProgress != nil {
+			onProgress(int64(off + len(p)))
+		}
+	}
+	out, err = runPy(ctx, b, "_ik_f.close()\nprint('hash=' + _ik_hash("+pyStr(path)+"))\nprint('size=%d' % _ik_os.stat("+pyStr(path)+")[6])\n"+pyCleanup)
+	if err != nil {
+		return err
+	}
+	kv = parseKeyValues(out)
+	if appendTo {
+		return nil
+	}
+	sum := fileHash(kv["hash"])
+	if sum == "" {
+		return fmt.Errorf("write :%s: the board sent no hash (got %q)", path, short(out, 200))
+	}
+	if want := hashOf(sum, data); want != sum {
+		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s (%s bytes), the host sent %s (%d bytes); try again", path, sum, kv["size"], want, len(data))
+	}
+	return nil
+}
+
+// cleanup closes a transfer's file on the board and removes its names,
+// even when ctx is done (the board was interrupted and is idle again).
+func cleanup(ctx context.Context, b Board) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	runPy(ctx, b, "try:\n    _ik_f.close()\nexcept Exception:\n    pass\n"+pyCleanup)
+}
+

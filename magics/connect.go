@@ -1,0 +1,447 @@
+package magics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/iotkernel/iotkernel/transport"
+)
+
+// BoardsPath returns the boards file of env: $IOTKERNEL_BOARDS, else
+// $XDG_CONFIG_HOME/iotkernel/boards.json, else
+// ~/.config/iotkernel/boards.json.
+func BoardsPath(env Env) (string, error) {
+	if p := getenv(env, "IOTKERNEL_BOARDS"); p != "" {
+		return p, nil
+	}
+	if d := getenv(env, "XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "iotkernel", "boards.json"), nil
+	}
+	home := getenv(env, "HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the boards file: %w (set IOTKERNEL_BOARDS)", err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".config", "iotkernel", "boards.json"), nil
+}
+
+// ReadBoards reads a boards file: one JSON object mapping board names to
+// URLs, {"esp32": "serial:///dev/ttyUSB0"}. A missing file is empty.
+func ReadBoards(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read boards file: %w", err)
+	}
+	boards := map[string]string{}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return boards, nil
+	}
+	if err := json.Unmarshal(data, &boards); err != nil {
+		return nil, fmt.Errorf("boards file %s: %v (want a JSON object of name: URL; fix or remove it)", path, err)
+	}
+	return boards, nil
+}
+
+// saveBoard sets name to url in the boards file at path, writing a
+// temporary file and renaming it so that a crash leaves the old file.
+func saveBoard(path, name, url string) error {
+	boards, err := ReadBoards(path)
+	if err != nil {
+		return err
+	}
+	boards[name] = url
+	data, err := json.MarshalIndent(boards, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("save board %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".boards-*.json")
+	if err != nil {
+		return fmt.Errorf("save board %s: %w", name, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("save board %s in %s: %w", name, path, err)
+	}
+	return nil
+}
+
+// looksLikeURL reports whether s is a board URL rather than a name.
+func looksLikeURL(s string) bool {
+	if strings.Contains(s, "://") || strings.HasPrefix(s, "exec:") || strings.HasPrefix(s, "/") || strings.HasPrefix(s, `\\.\`) {
+		return true
+	}
+	if s == "local" {
+		return true
+	}
+	u := strings.ToUpper(s)
+	if strings.HasPrefix(u, "COM") {
+		_, err := strconv.Atoi(u[3:])
+		return err == nil
+	}
+	return false
+}
+
+// resolved is where a %connect argument leads.
+type resolved struct {
+	name string // "" when given a URL
+	url  string
+	note string // said before connecting: which of several ports was picked
+}
+
+// resolve turns a %connect argument into a URL: a name in the boards file
+// first, then a URL as given, then the discovered serial ports whose board
+// matches the name.
+func (r *Registry) resolve(ctx context.Context, env Env, arg string) (resolved, error) {
+	path, err := BoardsPath(env)
+	if err != nil {
+		return resolved{}, err
+	}
+	boards, err := ReadBoards(path)
+	if err != nil && !looksLikeURL(arg) {
+		return resolved{}, err
+	}
+	if u, ok := boards[arg]; ok {
+		return resolved{name: arg, url: u}, nil
+	}
+	if looksLikeURL(arg) {
+		return resolved{url: arg}, nil
+	}
+	ports, derr := r.opts.Discover(ctx)
+	var match []transport.PortInfo
+	for _, p := range ports {
+		if portMatches(p, arg) {
+			match = append(match, p)
+		}
+	}
+	switch {
+	case len(match) == 1:
+		return resolved{name: arg, url: "serial://" + match[0].Path}, nil
+	case len(match) > 1:
+		var others []string
+		for _, p := range match[1:] {
+			others = append(others, p.Path)
+		}
+		note := fmt.Sprintf("%d ports match %q: using %s (%s); the others: %s. Connect to one by its path to choose.\n",
+			len(match), arg, match[0].Path, describePort(match[0]), strings.Join(others, ", "))
+		return resolved{name: arg, url: "serial://" + match[0].Path, note: note}, nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "no board named %q: ", arg)
+	if len(boards) > 0 {
+		names := make([]string, 0, len(boards))
+		for n := range boards {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		fmt.Fprintf(&b, "the boards file %s names %s; ", path, strings.Join(names, ", "))
+	} else {
+		fmt.Fprintf(&b, "the boards file %s names none; ", path)
+	}
+	switch {
+	case derr != nil:
+		fmt.Fprintf(&b, "listing serial ports failed (%v); ", derr)
+	case len(ports) == 0:
+		b.WriteString("no serial ports were found; ")
+	default:
+		var ps []string
+		for _, p := range ports {
+			ps = append(ps, p.Path+" ("+describePort(p)+")")
+		}
+		fmt.Fprintf(&b, "serial ports found: %s; ", strings.Join(ps, ", "))
+	}
+	b.WriteString("give a URL (serial:///dev/ttyUSB0, socket://HOST:PORT, exec:COMMAND, local) or name one with %connect --save NAME URL")
+	return resolved{}, errors.New(b.String())
+}
+
+// portMatches reports whether the board on p answers to name: the name
+// appears in its chip, product or manufacturer, or is its device name or
+// serial number.
+func portMatches(p transport.PortInfo, name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{p.Chip, p.Product, p.Manufacturer} {
+		if s != "" && strings.Contains(strings.ToLower(s), n) {
+			return true
+		}
+	}
+	if p.MicroPython && (n == "micropython" || n == "board") {
+		return true
+	}
+	return n == strings.ToLower(filepath.Base(p.Path)) || (p.SerialNumber != "" && n == strings.ToLower(p.SerialNumber))
+}
+
+// describePort is a short description of the board on p.
+func describePort(p transport.PortInfo) string {
+	var parts []string
+	if p.Chip != "" {
+		parts = append(parts, p.Chip)
+	} else if p.Product != "" {
+		parts = append(parts, p.Product)
+	}
+	if p.VID != "" {
+		parts = append(parts, p.VID+":"+p.PID)
+	}
+	if len(parts) == 0 {
+		return "unknown board"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// platformSnippet prints sys.platform and leaves no names behind.
+const platformSnippet = "import sys as _ik_sys\nprint(_ik_sys.platform)\ndel _ik_sys\n"
+
+// connect is %connect.
+func (r *Registry) connect() Magic {
+	return Magic{
+		Name:    "connect",
+		Args:    "NAME|URL  or  --save NAME URL",
+		Summary: "Attach a board (replacing the current one) by name or URL.",
+		Detail: `URLs: serial:///dev/ttyUSB0 (or just /dev/ttyUSB0, COM3),
+socket://HOST:PORT, exec:COMMAND, local (MicroPython's Unix port).
+
+A NAME is looked up in the boards file ($IOTKERNEL_BOARDS, else
+~/.config/iotkernel/boards.json: a JSON object of name: URL, editable by
+hand or with --save), then among the serial ports whose board matches it
+(esp32 finds the ESP32-class port). %discover lists both.`,
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			quiet := fs.Bool("q", false, "do not print what was connected")
+			save := fs.Bool("save", false, "save NAME = URL in the boards file, then connect")
+			return func(ctx context.Context, env Env, args []string) error {
+				arg := ""
+				switch {
+				case *save && len(args) != 2:
+					return usageErrorf("--save wants NAME URL")
+				case *save:
+					if looksLikeURL(args[0]) || strings.ContainsAny(args[0], " \t") {
+						return usageErrorf("--save NAME URL: %q is not a board name", args[0])
+					}
+					path, err := BoardsPath(env)
+					if err != nil {
+						return err
+					}
+					if err := saveBoard(path, args[0], args[1]); err != nil {
+						return err
+					}
+					if !*quiet {
+						fmt.Fprintf(env.Stdout(), "saved %s = %s in %s\n", args[0], args[1], path)
+					}
+					arg = args[0]
+				case len(args) != 1:
+					return usageErrorf("want one board name or URL")
+				default:
+					arg = args[0]
+				}
+				res, err := r.resolve(ctx, env, arg)
+				if err != nil {
+					return err
+				}
+				if res.note != "" && !*quiet {
+					io.WriteString(env.Stdout(), res.note)
+				}
+				b, err := env.Connect(ctx, res.url)
+				if err != nil {
+					return err
+				}
+				if *quiet {
+					return nil
+				}
+				name := res.name
+				if name == "" {
+					var out strings.Builder
+					if b.Exec(ctx, platformSnippet, &out, io.Discard) == nil {
+						name = strings.TrimSpace(out.String())
+					}
+					if name == "" {
+						name = "board"
+					}
+				}
+				_, err = fmt.Fprintf(env.Stdout(), "Connected to %s @ %s\n", name, b.URL())
+				return err
+			}
+		},
+	}
+}
+
+// disconnect is %disconnect.
+func (r *Registry) disconnect() Magic {
+	return Magic{
+		Name:    "disconnect",
+		Summary: "Release the current board (its port is free for other programs).",
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			return func(ctx context.Context, env Env, args []string) error {
+				if len(args) > 0 {
+					return usageErrorf("takes no arguments")
+				}
+				b := env.Board()
+				if b == nil {
+					_, err := io.WriteString(env.Stdout(), "no board was connected\n")
+					return err
+				}
+				url := b.URL()
+				if err := env.Disconnect(); err != nil {
+					return fmt.Errorf("disconnect %s: %w", url, err)
+				}
+				_, err := fmt.Fprintf(env.Stdout(), "Disconnected from %s\n", url)
+				return err
+			}
+		},
+	}
+}
+
+// discover is %discover.
+func (r *Registry) discover() Magic {
+	return Magic{
+		Name:    "discover",
+		Summary: "List the boards: names from the boards file and serial ports with VID:PID and chip.",
+		Detail: `Listing never interrupts a board. With -a each serial port that is not
+the connected board is opened and asked what it runs, which stops the
+program running on it.`,
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			probe := fs.Bool("a", false, "ask each board what it runs (interrupts its program)")
+			return func(ctx context.Context, env Env, args []string) error {
+				if len(args) > 0 {
+					return usageErrorf("takes no arguments")
+				}
+				out := env.Stdout()
+				path, err := BoardsPath(env)
+				if err != nil {
+					return err
+				}
+				boards, err := ReadBoards(path)
+				if err != nil {
+					fmt.Fprintf(env.Stderr(), "%v\n", err)
+				}
+				if len(boards) == 0 {
+					fmt.Fprintf(out, "Boards file %s: no names (add one with %%connect --save NAME URL)\n", path)
+				} else {
+					fmt.Fprintf(out, "Boards file %s:\n", path)
+					names := make([]string, 0, len(boards))
+					for n := range boards {
+						names = append(names, n)
+					}
+					slices.Sort(names)
+					tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+					for _, n := range names {
+						fmt.Fprintf(tw, "  %s\t%s\n", n, boards[n])
+					}
+					tw.Flush()
+				}
+				ports, err := r.opts.Discover(ctx)
+				if err != nil {
+					return fmt.Errorf("list serial ports: %w", err)
+				}
+				fmt.Fprintf(out, "\nSerial ports:\n%s", transport.FormatPorts(ports))
+				if !*probe || len(ports) == 0 {
+					return nil
+				}
+				current := ""
+				if b := env.Board(); b != nil {
+					current = strings.TrimPrefix(b.URL(), "serial://")
+				}
+				fmt.Fprintf(out, "\nBoards:\n")
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				for _, p := range ports {
+					if p.Path == current {
+						fmt.Fprintf(tw, "  %s\t(connected: %%info describes it)\n", p.Path)
+						continue
+					}
+					info, err := r.opts.Probe(ctx, "serial://"+p.Path)
+					if err != nil {
+						fmt.Fprintf(tw, "  %s\t(no answer: %v)\n", p.Path, err)
+						continue
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\n", p.Path, info.Platform, info.Implementation, info.Version, info.Machine)
+				}
+				return tw.Flush()
+			}
+		},
+	}
+}
+
+// softreset is %softreset.
+func (r *Registry) softreset() Magic {
+	return Magic{
+		Name:    "softreset",
+		Summary: "Soft-reset the board: its variables and imports are gone.",
+		Detail:  "The board restarts MicroPython (boot.py runs, main.py does not) and the link stays open.",
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			quiet := fs.Bool("q", false, "print nothing")
+			return func(ctx context.Context, env Env, args []string) error {
+				return r.reset(ctx, env, args, *quiet, false)
+			}
+		},
+	}
+}
+
+// hardreset is %hardreset.
+func (r *Registry) hardreset() Magic {
+	return Magic{
+		Name:    "hardreset",
+		Summary: "Hard-reset the board (as its reset button does): everything on it restarts.",
+		Detail:  "The link reconnects once the board is back; variables and imports are gone.",
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			return func(ctx context.Context, env Env, args []string) error {
+				return r.reset(ctx, env, args, false, true)
+			}
+		},
+	}
+}
+
+// reset runs a soft or hard reset and says what was lost.
+func (r *Registry) reset(ctx context.Context, env Env, args []string, quiet, hard bool) error {
+	if len(args) > 0 {
+		return usageErrorf("takes no arguments")
+	}
+	b, err := board(env)
+	if err != nil {
+		return err
+	}
+	out := env.Stdout()
+	if quiet {
+		out = io.Discard
+	}
+	kind, do := "soft", b.SoftReset
+	if hard {
+		kind, do = "hard", b.HardReset
+	}
+	fmt.Fprintf(out, "--- %s reset of %s ---\n", kind, b.URL())
+	if err := do(ctx, out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "--- %s reset done: variables and imports on the board are gone ---\n", kind)
+	return err
+}

@@ -1,0 +1,17 @@
+// Package magics owns the magic grammar of iotkernel notebooks: the
+// registry of line magics (%connect, %store, %cp...) and cell magics
+// (%%bash, %%writefile, %%host), their usage and help text (%lsmagic and
+// %NAME -h are generated from it), and what each magic does. It follows
+// the Magics section of issue 3.
+//
+// A magic never reaches the packages above it (the router, the kernel):
+// everything it needs of the running session (the cell's output, the
+// current board, the host interpreter's variables, the store, the working
+// directory and environment) comes through the Env interface that the
+// router implements. It talks to a board only through Board.Exec and the
+// resets, by sending small Python snippets that run on MicroPython 1.9 and
+// later (and on CPython, which the tests use to prove them).
+//
+// Board errors (*transport.ExecError) pass through unchanged so the router
+// maps them in one place; misuse of a magic is a *UsageError.
+package magics

@@ -1,0 +1,282 @@
+package magics
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/iotkernel/iotkernel/transport"
+)
+
+// A Magic is one magic: its name, its help text and what it does.
+type Magic struct {
+	Name    string // without '%'
+	Args    string // synopsis of the arguments after the flags: "NAME|URL"
+	Summary string // one line for %lsmagic
+	Detail  string // paragraphs for %NAME -h, after the summary
+	// Cell marks a cell magic (%%NAME on a cell's first line): the router
+	// runs it, the registry only describes it.
+	Cell bool
+	// New declares the magic's flags on fs, a fresh FlagSet for each call,
+	// and returns the function that runs the magic once fs is parsed,
+	// given the remaining arguments. Nil for cell magics.
+	New func(fs *flag.FlagSet) func(ctx context.Context, env Env, args []string) error
+}
+
+// Options configure a Registry. The zero value uses the real system.
+type Options struct {
+	// Discover lists serial ports; default transport.Discover.
+	Discover func(ctx context.Context) ([]transport.PortInfo, error)
+	// Probe asks the board at url who it is (for %discover -a); default
+	// transport.Probe.
+	Probe func(ctx context.Context, url string) (transport.ProbeInfo, error)
+	// Now is the host clock; default time.Now.
+	Now func() time.Time
+	// ChunkSize is the number of file bytes sent to the board per Exec;
+	// default 2048.
+	ChunkSize int
+}
+
+// A Registry holds the magics of a kernel. It keeps no state between
+// calls besides its options, so one Registry can serve several sessions;
+// Run is safe for concurrent use.
+type Registry struct {
+	opts   Options
+	magics map[string]Magic
+}
+
+// NewRegistry returns a registry holding every magic of issue 3.
+func NewRegistry(opts Options) *Registry {
+	if opts.Discover == nil {
+		opts.Discover = transport.Discover
+	}
+	if opts.Probe == nil {
+		opts.Probe = func(ctx context.Context, url string) (transport.ProbeInfo, error) {
+			return transport.Probe(ctx, url, transport.Options{})
+		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = 2048
+	}
+	r := &Registry{opts: opts, magics: make(map[string]Magic)}
+	for _, m := range r.all() {
+		r.magics[m.Name] = m
+	}
+	return r
+}
+
+// all lists the magics, grouped as %lsmagic shows them.
+func (r *Registry) all() []Magic {
+	ms := []Magic{
+		r.lsmagic(),
+		r.connect(), r.disconnect(), r.discover(),
+		r.softreset(), r.hardreset(), r.info(),
+		r.storeMagic(),
+		r.cd(),
+		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
+		r.synctime(), r.gettime(),
+	}
+	return append(ms, cellMagics()...)
+}
+
+// Names returns the names of the magics, sorted, for completion after
+// '%': line magics as "connect", cell magics with their second '%' as
+// "%bash", so that "%" + name is what the user types.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.magics))
+	for _, m := range r.magics {
+		if m.Cell {
+			names = append(names, "%"+m.Name)
+		} else {
+			names = append(names, m.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Usage returns the help text of the named magic (without '%'; a cell
+// magic may be named "%bash" too), or "" when there is no such magic.
+func (r *Registry) Usage(name string) string {
+	m, ok := r.magics[strings.TrimPrefix(name, "%")]
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s\n\n%s\n", synopsis(m), m.Summary)
+	if m.Detail != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(m.Detail))
+	}
+	if m.New != nil {
+		fs := flag.NewFlagSet(m.Name, flag.ContinueOnError)
+		m.New(fs)
+		var flags strings.Builder
+		fs.SetOutput(&flags)
+		fs.PrintDefaults()
+		if flags.Len() > 0 {
+			fmt.Fprintf(&b, "\nflags:\n%s", flags.String())
+		}
+	}
+	return b.String()
+}
+
+// synopsis is the one-line usage of m: "%connect [flags] NAME|URL".
+func synopsis(m Magic) string {
+	s := "%" + m.Name
+	if m.Cell {
+		s = "%" + s
+	}
+	if m.New != nil {
+		fs := flag.NewFlagSet(m.Name, flag.ContinueOnError)
+		m.New(fs)
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+		if len(names) > 0 {
+			s += " [" + strings.Join(names, "] [") + "]"
+		}
+	}
+	if m.Args != "" {
+		s += " " + m.Args
+	}
+	return s
+}
+
+// Run runs the line magic in line, the text after '%' ("connect -q esp32").
+// "%NAME -h" writes the magic's usage to env.Stdout(). An unknown magic, a
+// bad flag or missing arguments are a *UsageError; errors from the board
+// (*transport.ExecError) are returned unchanged.
+func (r *Registry) Run(ctx context.Context, line string, env Env) error {
+	args, err := SplitArgs(line)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if len(args) == 0 {
+		return &UsageError{Err: errors.New("no magic name after %: %lsmagic lists the magics")}
+	}
+	name := args[0]
+	m, ok := r.magics[name]
+	if !ok {
+		return r.unknown(name)
+	}
+	if m.Cell {
+		if slices.Contains(args[1:], "-h") || slices.Contains(args[1:], "--help") {
+			_, err := io.WriteString(env.Stdout(), r.Usage(name))
+			return err
+		}
+		return &UsageError{Magic: name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", name), Usage: synopsis(m)}
+	}
+	fs := flag.NewFlagSet("%"+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	run := m.New(fs)
+	rest, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		_, err := io.WriteString(env.Stdout(), r.Usage(name))
+		return err
+	}
+	if err != nil {
+		return &UsageError{Magic: name, Err: err, Usage: synopsis(m)}
+	}
+	err = run(ctx, env, rest)
+	if ue, ok := isUsage(err); ok && ue.Magic == "" {
+		ue.Magic, ue.Usage = name, synopsis(m)
+	}
+	return err
+}
+
+// parseInterspersed parses flags anywhere among the arguments, as
+// "%connect esp32 -q" needs; after "--" every argument is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		if len(left) == 0 {
+			break
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+	return rest, nil
+}
+
+// unknown is the error for a magic that is not in the registry.
+func (r *Registry) unknown(name string) error {
+	var names []string
+	for n, m := range r.magics {
+		if !m.Cell {
+			names = append(names, n)
+		}
+	}
+	near := suggest(name, names)
+	if len(near) == 0 {
+		return &UsageError{Err: fmt.Errorf("unknown magic %%%s: %%lsmagic lists the magics", name)}
+	}
+	for i, n := range near {
+		near[i] = "%" + n
+	}
+	return &UsageError{Err: fmt.Errorf("unknown magic %%%s: did you mean %s?", name, strings.Join(near, " or "))}
+}
+
+// lsmagic lists the magics with their summaries.
+func (r *Registry) lsmagic() Magic {
+	return Magic{
+		Name:    "lsmagic",
+		Summary: "List the magics, each with a one-line summary.",
+		Detail:  "%NAME -h shows the full usage of one magic.",
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			return func(ctx context.Context, env Env, args []string) error {
+				if len(args) > 0 {
+					return usageErrorf("takes no arguments")
+				}
+				_, err := io.WriteString(env.Stdout(), r.List())
+				return err
+			}
+		},
+	}
+}
+
+// List returns the %lsmagic text: the line magics, then the cell magics,
+// each with its synopsis and summary.
+func (r *Registry) List() string {
+	var line, cell []Magic
+	for _, m := range r.magics {
+		if m.Cell {
+			cell = append(cell, m)
+		} else {
+			line = append(line, m)
+		}
+	}
+	byName := func(a, b Magic) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(line, byName)
+	slices.SortFunc(cell, byName)
+	var b strings.Builder
+	section := func(title string, ms []Magic) {
+		fmt.Fprintf(&b, "%s:\n", title)
+		width := 0
+		for _, m := range ms {
+			width = max(width, len(synopsis(m)))
+		}
+		for _, m := range ms {
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, synopsis(m), m.Summary)
+		}
+	}
+	section("Line magics", line)
+	b.WriteString("\n")
+	section("Cell magics (first line of a cell)", cell)
+	b.WriteString("\nLines starting with ! run in bash. %NAME -h shows a magic's usage.\n")
+	return b.String()
+}
