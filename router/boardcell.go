@@ -82,3 +82,86 @@ func (f *resultFilter) Result() (string, bool) {
 	defer f.mu.Unlock()
 	return f.result.String(), f.found && !f.in
 }
+
+// Board cells that call input() get this input in their namespace first:
+// it frames the prompt between inputMark bytes, which the kernel takes
+// out of the stream to ask the notebook user, then reads the answer the
+// kernel types on the board's console with the board's own input(). The
+// board echoes that answer; the kernel hides the echo, since the notebook
+// shows the answer itself. An answer of noStdin means the notebook
+// allows no input (allow_stdin false).
+const (
+	inputMark = "\x1d" // group separator: never in a repr, never typed
+	// noStdin is what the kernel types when it may not ask: printable,
+	// since a board's readline drops control characters, and since a tty
+	// acts on some (Ctrl-Z would stop a process board).
+	noStdin = "<iotkernel: no stdin>"
+)
+
+var inputShim = `def input(prompt=''):
+    import builtins
+    print('` + `\x1d` + `' + str(prompt) + '` + `\x1d` + `', end='')
+    s = builtins.input('')
+    if s == '` + noStdin + `':
+        raise OSError('input() cannot ask: this notebook client does not allow input (allow_stdin is false)')
+    return s
+`
+
+// callsInput reports whether a board cell may call input().
+func callsInput(code string) bool { return strings.Contains(code, "input(") }
+
+// inputFilter passes a board's stdout through to w, except prompts framed
+// by inputMark: for each, it calls ask with the prompt (ask types the
+// answer on the board) and then drops the board's echo of the answer, up
+// to and including the next newline.
+type inputFilter struct {
+	w   io.Writer
+	ask func(prompt string) error
+
+	in     bool // inside the marks
+	prompt bytes.Buffer
+	echo   bool // dropping the echo of an answer
+}
+
+func (f *inputFilter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		switch {
+		case f.echo:
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				return n, nil
+			}
+			f.echo = false
+			p = p[i+1:]
+		case f.in:
+			i := bytes.IndexByte(p, inputMark[0])
+			if i < 0 {
+				f.prompt.Write(p)
+				return n, nil
+			}
+			f.prompt.Write(p[:i])
+			p = p[i+1:]
+			f.in, f.echo = false, true
+			prompt := f.prompt.String()
+			f.prompt.Reset()
+			if err := f.ask(prompt); err != nil {
+				return n, err
+			}
+		default:
+			i := bytes.IndexByte(p, inputMark[0])
+			if i < 0 {
+				_, err := f.w.Write(p)
+				return n, err
+			}
+			if i > 0 {
+				if _, err := f.w.Write(p[:i]); err != nil {
+					return n, err
+				}
+			}
+			f.in = true
+			p = p[i+1:]
+		}
+	}
+	return n, nil
+}

@@ -81,3 +81,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsCompleteKeepsTrailingLines(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tests := []struct{ code, want string }{
+		{"for i in range(3):\n    print(i)\n\n", "complete"},
+		{"for i in range(3):\n    print(i)\n", "incomplete"},
+		{"for i in range(3):", "incomplete"},
+		{"x = 1\n%store x", "complete"},
+		{"%store -r x\nfor i in x:", "incomplete"},
+		{"%%host\nfunc f() {", "incomplete"},
+		{"%%host\nx := 1\n%store x", "complete"},
+		{"%%hots\nx", "invalid"},
+	}
+	for _, tt := range tests {
+		if got, _ := s.IsComplete(tt.code); got != tt.want {
+			t.Errorf("IsComplete(%q) = %q, want %q", tt.code, got, tt.want)
+		}
+	}
+}

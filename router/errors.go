@@ -9,6 +9,7 @@ import (
 
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/magics"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -25,10 +26,24 @@ func cellError(err error) error {
 		compile *host.CompileError
 		exit    *host.ExitError
 		board   *transport.ExecError
+		usage   *magics.UsageError
+		reset   *transport.ResetError
 	)
 	switch {
 	case errors.As(err, &ce):
 		return ce
+	case errors.As(err, &usage):
+		return textError("UsageError", usage.Error())
+	case errors.As(err, &reset):
+		return textError("BoardResetError", reset.Error())
+	case errors.Is(err, transport.ErrNotConnected):
+		return textError("NoBoardError", err.Error()+"\n(%connect NAME|URL attaches a board again; %discover lists what is plugged in)")
+	case errors.Is(err, transport.ErrTimeout):
+		return textError("BoardTimeoutError", err.Error()+"\n(is the board busy or in another mode? %hardreset, or unplug it and plug it in again)")
+	case errors.Is(err, transport.ErrInterruptIgnored):
+		return textError("KeyboardInterrupt", err.Error()+"\n(the board may still be running the cell: %hardreset restarts it, losing its variables)")
+	case errors.Is(err, transport.ErrReservedByte):
+		return textError("ValueError", err.Error())
 	case errors.As(err, &board):
 		tb := board.Traceback
 		if board.Hint != "" {
@@ -51,7 +66,16 @@ func cellError(err error) error {
 	case errors.Is(err, context.Canceled):
 		return &kernel.CellError{Name: "KeyboardInterrupt", Value: "interrupted", Traceback: []string{"KeyboardInterrupt: the cell was interrupted"}}
 	}
-	return &kernel.CellError{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
+	return textError("Error", err.Error())
+}
+
+// textError is an error whose traceback is its message, one line per
+// line, headed by the name as Python prints it.
+func textError(name, msg string) *kernel.CellError {
+	lines := strings.Split(msg, "\n")
+	lines[0] = name + ": " + lines[0]
+	value, _, _ := strings.Cut(msg, "\n")
+	return &kernel.CellError{Name: name, Value: value, Traceback: lines}
 }
 
 // unknownCellMagic reports a %%name this kernel lacks, naming the closest.

@@ -15,31 +15,53 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"unicode/utf8"
+	"sync"
+	"sync/atomic"
 
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/magics"
 	"github.com/iotkernel/iotkernel/pysource"
+	"github.com/iotkernel/iotkernel/store"
+	"github.com/iotkernel/iotkernel/transport"
 )
 
-// Board is what the session needs of a connected board.
+// Board is what the session needs of a connected board: what the magics
+// need (Exec, the resets, URL, Protocol) and Close. *transport.Board is
+// one.
 type Board interface {
-	// Exec runs code on the board, streaming its output; it returns when
-	// the board is ready for the next cell or ctx is done.
-	Exec(ctx context.Context, code string, stdout, stderr io.Writer) error
+	magics.Board
 	Close() error
 }
 
-// Options configure a Session.
+// Options configure a Session. The zero value uses the real system.
 type Options struct {
 	Logger *slog.Logger
+	// Open opens a board link for %connect; default transport.Open.
+	Open func(ctx context.Context, url string) (Board, error)
+	// Magics configures the magic registry (discovery, clock...).
+	Magics magics.Options
+	// StorePath is the %store file; default store.DefaultPath().
+	StorePath string
 }
 
-// Session is one kernel's state: the host interpreter and the board.
-// Its methods are called one at a time by the kernel (kernel.Executor).
+// Session is one kernel's state: the host interpreter, the board, the
+// store. Execute is called one cell at a time; Complete, Inspect and
+// IsComplete may be called while a cell runs (the kernel answers them on
+// its shell goroutine), so the board slot is guarded and board
+// completion is skipped while a cell runs.
 type Session struct {
-	log   *slog.Logger
-	board Board // nil until %connect
+	log     *slog.Logger
+	open    func(ctx context.Context, url string) (Board, error)
+	magics  *magics.Registry
+	running atomic.Bool // a cell is executing
+
+	boardMu sync.Mutex
+	board   Board // nil until %connect
+
+	storeMu   sync.Mutex
+	storePath string
+	store     *store.Store // opened by the first %store
 
 	// The Go interpreter takes a tenth of a second to build, so it is
 	// built in the background: the kernel answers kernel_info at once,
@@ -55,7 +77,23 @@ func NewSession(opts Options) (*Session, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Session{log: log, hostReady: make(chan struct{})}
+	open := opts.Open
+	if open == nil {
+		open = func(ctx context.Context, url string) (Board, error) {
+			b, err := transport.Open(ctx, url, transport.Options{Logger: log})
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		}
+	}
+	s := &Session{
+		log:       log,
+		open:      open,
+		magics:    magics.NewRegistry(opts.Magics),
+		storePath: opts.StorePath,
+		hostReady: make(chan struct{}),
+	}
 	go func() {
 		defer close(s.hostReady)
 		s.host, s.hostErr = host.New(host.Options{Logger: log})
@@ -65,6 +103,22 @@ func NewSession(opts Options) (*Session, error) {
 		}
 	}()
 	return s, nil
+}
+
+// currentBoard returns the connected board, or nil.
+func (s *Session) currentBoard() Board {
+	s.boardMu.Lock()
+	defer s.boardMu.Unlock()
+	return s.board
+}
+
+// setBoard makes b current and returns the board it replaces.
+func (s *Session) setBoard(b Board) Board {
+	s.boardMu.Lock()
+	defer s.boardMu.Unlock()
+	old := s.board
+	s.board = b
+	return old
 }
 
 // interp waits for the host interpreter.
@@ -88,32 +142,46 @@ func LanguageInfo() map[string]any {
 
 // Execute runs one cell (kernel.Executor).
 func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) error {
+	s.running.Store(true)
+	defer s.running.Store(false)
 	c := Parse(code)
 	if c.Unknown() {
 		return unknownCellMagic(c.Magic)
 	}
+	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
 	switch c.Kind {
 	case HostCell:
-		return s.runSegments(ctx, c, out, s.runGo)
+		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
-		return s.runSegments(ctx, c, out, s.runBoard)
-	default:
-		return &kernel.CellError{Name: "UsageError", Value: fmt.Sprintf("%%%%%s is not available yet", strings.Fields(c.Magic)[0])}
+		return s.runSegments(ctx, c, env, s.runBoard)
+	case BashCell:
+		return cellError(magics.RunShell(ctx, c.Body, env))
+	case WriteFileCell:
+		_, args, _ := strings.Cut(c.Magic, " ")
+		// As in IPython, the file ends with a newline even though the
+		// cell's text does not.
+		body := c.Body
+		if body != "" && !strings.HasSuffix(body, "\n") {
+			body += "\n"
+		}
+		return cellError(s.magics.WriteFile(ctx, args, body, env))
 	}
+	return fmt.Errorf("cell kind %d has no runner", c.Kind)
 }
 
-// runSegments runs a cell's segments in order, code through run, and
-// stops at the first failure.
-func (s *Session) runSegments(ctx context.Context, c Cell, out kernel.Output, run func(context.Context, string, int, kernel.Output) error) error {
+// runSegments runs a cell's segments in order, code through run, line
+// magics through the registry and shell lines through bash, and stops at
+// the first failure.
+func (s *Session) runSegments(ctx context.Context, c Cell, env *cellEnv, run func(context.Context, string, int, kernel.Output) error) error {
 	for _, seg := range c.Segments {
 		var err error
 		switch seg.Kind {
 		case Code:
-			err = run(ctx, seg.Text, seg.Line, out)
+			err = run(ctx, seg.Text, seg.Line, env.out)
 		case LineMagic:
-			err = &kernel.CellError{Name: "UsageError", Value: fmt.Sprintf("line magics are not available yet: %%%s", seg.Text)}
+			err = s.magics.Run(ctx, seg.Text, env)
 		case Shell:
-			err = &kernel.CellError{Name: "UsageError", Value: fmt.Sprintf("shell commands are not available yet: !%s", seg.Text)}
+			err = magics.RunShell(ctx, seg.Text, env)
 		}
 		if err != nil {
 			return cellError(err)
@@ -164,50 +232,63 @@ var errNoBoard = &kernel.CellError{
 	},
 }
 
+// inputBoard is a board that can type a line for a cell in input()
+// (*transport.Board).
+type inputBoard interface {
+	Input(text string) error
+}
+
+// typeable makes an answer safe to type on a board's console: control
+// characters (which its readline would act on) become spaces.
+func typeable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
 // runBoard runs MicroPython code on the board, showing the value of a
 // final expression as the REPL would. firstLine is the code's line in the
 // cell: blank lines in front make the board's tracebacks name cell lines.
 func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
-	if s.board == nil {
+	b := s.currentBoard()
+	if b == nil {
 		return errNoBoard
 	}
 	wrapped, _ := withResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
 	stdout := &resultFilter{w: out.Stdout()}
-	if err := s.board.Exec(ctx, wrapped, stdout, out.Stderr()); err != nil {
+	var w io.Writer = stdout
+	if in, ok := b.(inputBoard); ok && callsInput(code) {
+		if err := b.Exec(ctx, inputShim, io.Discard, io.Discard); err != nil {
+			return err
+		}
+		w = &inputFilter{w: stdout, ask: func(prompt string) error {
+			answer, err := out.Input(ctx, prompt, false)
+			switch {
+			case errors.Is(err, kernel.ErrNoStdin):
+				answer = noStdin
+			case err != nil:
+				// Interrupted: the board gets Ctrl-C once this returns.
+				return nil
+			default:
+				answer = typeable(answer)
+			}
+			return in.Input(answer)
+		}}
+	}
+	// What a board prints after its first 0x04 is the traceback of the
+	// exception it raised: it comes back in the *transport.ExecError and
+	// is shown once, as the cell's error.
+	if err := b.Exec(ctx, wrapped, w, io.Discard); err != nil {
 		return err
 	}
 	if r, ok := stdout.Result(); ok {
 		out.Result(kernel.MIMEBundle{"text/plain": r}, nil)
 	}
 	return nil
-}
-
-// Complete returns completions (kernel.Executor). Offsets are runes.
-func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.Completion {
-	c := Parse(code)
-	if in, err := s.interp(); c.Kind == HostCell && err == nil {
-		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
-		if cursor >= off {
-			matches, start, end := in.Complete(c.Body, cursor-off)
-			return kernel.Completion{Matches: matches, CursorStart: start + off, CursorEnd: end + off}
-		}
-	}
-	return kernel.Completion{}
-}
-
-// Inspect describes the name at cursor (kernel.Executor).
-func (s *Session) Inspect(ctx context.Context, code string, cursor, detail int) (kernel.MIMEBundle, bool) {
-	c := Parse(code)
-	if in, err := s.interp(); c.Kind == HostCell && err == nil {
-		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
-		if cursor >= off {
-			if text, ok := in.Inspect(c.Body, cursor-off); ok {
-				return kernel.MIMEBundle{"text/plain": text}, true
-			}
-		}
-	}
-	return nil, false
 }
 
 // IsComplete judges Go cells as Go and board cells as Python, ignoring
@@ -226,29 +307,35 @@ func (s *Session) IsComplete(code string) (string, string) {
 	}
 }
 
-// codeOnly joins a cell's code segments, blanking magic and shell lines.
+// codeOnly is a cell's body without its magic and shell lines, with
+// everything else kept as typed: the trailing blank lines too, since
+// "for i in x:\n    f(i)\n\n" is complete for Python's REPL rules and
+// "for i in x:\n    f(i)\n" is not.
 func codeOnly(c Cell) string {
-	var parts []string
+	drop := map[int]bool{}
 	for _, seg := range c.Segments {
-		if seg.Kind == Code {
-			parts = append(parts, seg.Text)
+		if seg.Kind != Code {
+			drop[seg.Line] = true
 		}
 	}
-	// Keep the cell's trailing newline: "for i in x:\n" differs from
-	// "for i in x:" for Python's REPL rules.
-	s := strings.Join(parts, "\n")
-	if strings.HasSuffix(c.Body, "\n") {
-		s += "\n"
+	if len(drop) == 0 {
+		return c.Body
 	}
-	return s
+	lines := strings.Split(c.Body, "\n")
+	kept := lines[:0]
+	for i, l := range lines {
+		if !drop[c.BodyLine+i] {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
 }
 
 // Close releases the board and the interpreter (kernel.Executor).
 func (s *Session) Close() error {
 	var errs []error
-	if s.board != nil {
-		errs = append(errs, s.board.Close())
-		s.board = nil
+	if b := s.setBoard(nil); b != nil {
+		errs = append(errs, b.Close())
 	}
 	if in, err := s.interp(); err == nil {
 		errs = append(errs, in.Close())

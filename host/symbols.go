@@ -1,0 +1,221 @@
+package host
+
+import (
+	"fmt"
+	"log"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/iotkernel/iotkernel/host/display"
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/syscall"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+)
+
+// The package through which generated code talks to the host. Its name
+// starts with an underscore so that it stays out of users' way.
+const (
+	hostPkgName = "_iothost"
+	hostPkgPath = "_iothost"
+)
+
+// displayPath is the import path of the display package in cells.
+const displayPath = "display"
+
+
+// useSymbols loads the standard library, with the symbols that would reach
+// outside the cell (the process's stdio, os.Exit, an uninterruptible
+// Sleep, the process-wide logger) replaced by ones bound to in.
+func (in *Interp) useSymbols() error {
+	if err := in.yi.Use(stdlib.Symbols); err != nil {
+		return err
+	}
+	if err := in.yi.Use(unrestricted.Symbols); err != nil {
+		return err
+	}
+	if err := in.yi.Use(syscall.Symbols); err != nil {
+		return err
+	}
+	// Concrete types, so that their methods (WriteString) work in cells.
+	var (
+		stdout = &stream{in: in}
+		stderr = &stream{in: in, stderr: true}
+		stdinR = in.stdin
+	)
+	logger := log.New(stderr, "", log.LstdFlags)
+	fatal := func(print func(...any) string) func(...any) {
+		return func(v ...any) {
+			_ = logger.Output(3, print(v...))
+			in.exit(1)
+		}
+	}
+	fatalf := func(format string, v ...any) {
+		_ = logger.Output(2, fmt.Sprintf(format, v...))
+		in.exit(1)
+	}
+	result := reflect.ValueOf(in.setResult)
+	logPrint := reflect.ValueOf(logger.Print)
+	logPrintf := reflect.ValueOf(logger.Printf)
+	logPrintln := reflect.ValueOf(logger.Println)
+	logPanic := reflect.ValueOf(logger.Panic)
+	logPanicf := reflect.ValueOf(logger.Panicf)
+	logPanicln := reflect.ValueOf(logger.Panicln)
+
+	displayExports := map[string]reflect.Value{
+		"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),
+		"Handle":    reflect.ValueOf((*display.Handle)(nil)),
+		"Data":      reflect.ValueOf(in.disp.Data),
+		"HTML":      reflect.ValueOf(in.disp.HTML),
+		"Markdown":  reflect.ValueOf(in.disp.Markdown),
+		"SVG":       reflect.ValueOf(in.disp.SVG),
+		"PNG":       reflect.ValueOf(in.disp.PNG),
+		"JPEG":      reflect.ValueOf(in.disp.JPEG),
+		"JSON":      reflect.ValueOf(in.disp.JSON),
+		"Text":      reflect.ValueOf(in.disp.Text),
+		"Clear":     reflect.ValueOf(in.disp.Clear),
+		"ClearWait": reflect.ValueOf(in.disp.ClearWait),
+	}
+	in.displayExports = displayExports
+	return in.yi.Use(interp.Exports{
+		"os/os": {
+			"Stdout": reflect.ValueOf(&stdout).Elem(),
+			"Stderr": reflect.ValueOf(&stderr).Elem(),
+			"Stdin":  reflect.ValueOf(&stdinR).Elem(),
+			"Exit":   reflect.ValueOf(in.exit),
+		},
+		"time/time": {
+			"Sleep": reflect.ValueOf(in.sleep),
+		},
+		"log/log": {
+			"Default":   reflect.ValueOf(func() *log.Logger { return logger }),
+			"Fatal":     reflect.ValueOf(fatal(fmt.Sprint)),
+			"Fatalln":   reflect.ValueOf(fatal(fmt.Sprintln)),
+			"Fatalf":    reflect.ValueOf(fatalf),
+			"Flags":     reflect.ValueOf(logger.Flags),
+			"Output":    reflect.ValueOf(logger.Output),
+			"Panic":     logPanic,
+			"Panicf":    logPanicf,
+			"Panicln":   logPanicln,
+			"Prefix":    reflect.ValueOf(logger.Prefix),
+			"Print":     logPrint,
+			"Printf":    logPrintf,
+			"Println":   logPrintln,
+			"SetFlags":  reflect.ValueOf(logger.SetFlags),
+			"SetOutput": reflect.ValueOf(logger.SetOutput),
+			"SetPrefix": reflect.ValueOf(logger.SetPrefix),
+			"Writer":    reflect.ValueOf(logger.Writer),
+		},
+		displayPath + "/display": displayExports,
+		hostPkgPath + "/" + hostPkgName: {
+			"AfterRun": reflect.ValueOf(in.afterRun),
+			"Result":   result,
+			"Take":     reflect.ValueOf(in.take),
+			"Park":     reflect.ValueOf(in.park),
+		},
+		// Arguments of these functions that implement fmt.Stringer or
+		// error (in interpreted code) reach them wrapped, so that %v
+		// calls the interpreted methods, as it does for fmt.Print.
+		".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
+			result:     stdlib.MapTypes[reflect.ValueOf(fmt.Sprint)],
+			logPrint:   stdlib.MapTypes[reflect.ValueOf(log.Print)],
+			logPrintf:  stdlib.MapTypes[reflect.ValueOf(log.Printf)],
+			logPrintln: stdlib.MapTypes[reflect.ValueOf(log.Println)],
+			logPanic:   stdlib.MapTypes[reflect.ValueOf(log.Panic)],
+			logPanicf:  stdlib.MapTypes[reflect.ValueOf(log.Panicf)],
+			logPanicln: stdlib.MapTypes[reflect.ValueOf(log.Panicln)],
+		})},
+	})
+}
+
+// packageIndex knows the packages cells may import without naming them:
+// by package name, the import paths and their exported symbols.
+type packageIndex struct {
+	byName  map[string][]string            // "rand" -> ["math/rand", "crypto/rand"]
+	symbols map[string]map[string]struct{} // path -> exported names
+}
+
+// preferred breaks ties between packages of the same name when a
+// selector exists in several (rand.Int, template.New...).
+func preferred(name string) string {
+	switch name {
+	case "rand":
+		return "math/rand"
+	case "template":
+		return "text/template"
+	case "scanner":
+		return "text/scanner"
+	case "pprof":
+		return "runtime/pprof"
+	}
+	return ""
+}
+
+func newPackageIndex(displayExports map[string]reflect.Value) *packageIndex {
+	x := &packageIndex{byName: map[string][]string{}, symbols: map[string]map[string]struct{}{}}
+	add := func(key string, syms map[string]reflect.Value) {
+		p, name := path.Dir(key), path.Base(key)
+		if p == "." || strings.HasPrefix(name, "_") || strings.Contains(p, "internal") ||
+			strings.HasPrefix(p, "github.com/") || p == "unsafe" || p == "syscall" {
+			return
+		}
+		set := map[string]struct{}{}
+		for s := range syms {
+			set[s] = struct{}{}
+		}
+		x.symbols[p] = set
+		x.byName[name] = append(x.byName[name], p)
+	}
+	for key, syms := range stdlib.Symbols {
+		add(key, syms)
+	}
+	add(displayPath+"/display", displayExports)
+	for _, paths := range x.byName {
+		sort.Strings(paths)
+	}
+	return x
+}
+
+// lookup returns the path of the package called name that exports sel.
+func (x *packageIndex) lookup(name, sel string) (string, bool) {
+	var found []string
+	for _, p := range x.byName[name] {
+		if _, ok := x.symbols[p][sel]; ok {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", false
+	case 1:
+		return found[0], true
+	}
+	for _, f := range found {
+		if f == preferred(name) {
+			return f, true
+		}
+	}
+	return found[0], true
+}
+
+// members returns the exported names of the package at path p, sorted.
+func (x *packageIndex) members(p string) []string {
+	var names []string
+	for s := range x.symbols[p] {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// names returns all package names, sorted.
+func (x *packageIndex) names() []string {
+	var names []string
+	for n := range x.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

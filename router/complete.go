@@ -1,0 +1,195 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iotkernel/iotkernel/kernel"
+)
+
+// boardQueryTimeout bounds a completion or inspection on the board: the
+// user is typing, an answer late is no answer.
+const boardQueryTimeout = 2 * time.Second
+
+// dottedName matches what completion and inspection look up on the
+// board: a name, or attributes of one. Nothing else is ever evaluated
+// there (no calls, no indexing), so pressing Tab has no side effects.
+var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// Complete returns completions (kernel.Executor): magic names after '%'
+// at the start of a line, Go names in %%host cells, and the board's names
+// in board cells while no cell runs. Offsets are runes.
+func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.Completion {
+	runes := []rune(code)
+	cursor = min(max(cursor, 0), len(runes))
+	lineStart := cursor
+	for lineStart > 0 && runes[lineStart-1] != '\n' {
+		lineStart--
+	}
+	line := string(runes[lineStart:cursor])
+	if m, ok := strings.CutPrefix(line, "%"); ok && !strings.ContainsAny(m, " \t") {
+		return s.completeMagic(m, lineStart+1, cursor)
+	}
+	c := Parse(code)
+	switch c.Kind {
+	case HostCell:
+		in, err := s.interp()
+		if err != nil {
+			return kernel.Completion{}
+		}
+		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
+		if cursor >= off {
+			matches, start, end := in.Complete(c.Body, cursor-off)
+			return kernel.Completion{Matches: matches, CursorStart: start + off, CursorEnd: end + off}
+		}
+	case BoardCell:
+		start := cursor
+		for start > 0 && isNameRune(runes[start-1]) {
+			start--
+		}
+		word := string(runes[start:cursor])
+		prefix := strings.TrimSuffix(word, ".")
+		if word == "" || (prefix != "" && !dottedName.MatchString(prefix)) {
+			return kernel.Completion{}
+		}
+		names := s.boardNames(ctx, word)
+		// The client replaces runes start..cursor: keep the object part.
+		base := ""
+		if i := strings.LastIndexByte(word, '.'); i >= 0 {
+			base = word[:i+1]
+		}
+		var matches []string
+		for _, n := range names {
+			matches = append(matches, base+n)
+		}
+		return kernel.Completion{Matches: matches, CursorStart: start, CursorEnd: cursor}
+	}
+	return kernel.Completion{}
+}
+
+// completeMagic completes a magic's name; typed is what follows '%'.
+func (s *Session) completeMagic(typed string, start, end int) kernel.Completion {
+	var matches []string
+	for _, n := range s.magics.Names() {
+		if strings.HasPrefix(n, typed) {
+			matches = append(matches, n)
+		}
+	}
+	return kernel.Completion{Matches: matches, CursorStart: start, CursorEnd: end}
+}
+
+func isNameRune(r rune) bool {
+	return r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// boardNames lists the board's names that complete word ("pri", "sock.re"):
+// globals and builtins, or the attributes of the object before the last
+// dot. It asks only an idle board, and gives up after boardQueryTimeout.
+func (s *Session) boardNames(ctx context.Context, word string) []string {
+	obj, pre := "", word
+	if i := strings.LastIndexByte(word, '.'); i >= 0 {
+		obj, pre = word[:i], word[i+1:]
+	}
+	code := fmt.Sprintf(`def _iotk_names(obj, pre):
+    if obj:
+        ns = dir(eval(obj, globals()))
+    else:
+        ns = list(globals())
+        try:
+            import builtins
+            ns += dir(builtins)
+        except ImportError:
+            pass
+    for n in sorted(set(ns)):
+        if n.startswith(pre) and not n.startswith('_iotk') and (pre or not n.startswith('_')):
+            print(n)
+try:
+    _iotk_names(%s, %s)
+except Exception:
+    pass
+del _iotk_names
+`, strconv.Quote(obj), strconv.Quote(pre))
+	out, ok := s.askBoard(ctx, code)
+	if !ok {
+		return nil
+	}
+	return strings.Fields(out)
+}
+
+// Inspect describes the name at cursor (kernel.Executor): Go names in
+// %%host cells, and in board cells the type, value and doc of a board
+// name while no cell runs.
+func (s *Session) Inspect(ctx context.Context, code string, cursor, detail int) (kernel.MIMEBundle, bool) {
+	c := Parse(code)
+	switch c.Kind {
+	case HostCell:
+		in, err := s.interp()
+		if err != nil {
+			return nil, false
+		}
+		off := utf8.RuneCountInString(code) - utf8.RuneCountInString(c.Body)
+		if cursor >= off {
+			if text, ok := in.Inspect(c.Body, cursor-off); ok {
+				return kernel.MIMEBundle{"text/plain": text}, true
+			}
+		}
+	case BoardCell:
+		runes := []rune(code)
+		cursor = min(max(cursor, 0), len(runes))
+		start, end := cursor, cursor
+		for start > 0 && isNameRune(runes[start-1]) {
+			start--
+		}
+		for end < len(runes) && isNameRune(runes[end]) && runes[end] != '.' {
+			end++
+		}
+		name := strings.Trim(string(runes[start:end]), ".")
+		if !dottedName.MatchString(name) {
+			return nil, false
+		}
+		text, ok := s.askBoard(ctx, fmt.Sprintf(`def _iotk_inspect(name):
+    try:
+        v = eval(name, globals())
+    except Exception:
+        return
+    t = type(v)
+    print(name + ': ' + str(getattr(t, '__name__', t)))
+    r = repr(v)
+    print(r if len(r) <= 2000 else r[:2000] + '...')
+    d = getattr(v, '__doc__', None)
+    if isinstance(d, str) and d:
+        print()
+        print(d)
+_iotk_inspect(%s)
+del _iotk_inspect
+`, strconv.Quote(name)))
+		if ok && strings.TrimSpace(text) != "" {
+			return kernel.MIMEBundle{"text/plain": strings.TrimRight(text, "\n")}, true
+		}
+	}
+	return nil, false
+}
+
+// askBoard runs a query on the board when it is idle, and returns what
+// it printed. ok is false when no board is connected, a cell runs, or the
+// board did not answer in time.
+func (s *Session) askBoard(ctx context.Context, code string) (string, bool) {
+	b := s.currentBoard()
+	if b == nil || s.running.Load() {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(ctx, boardQueryTimeout)
+	defer cancel()
+	var out strings.Builder
+	if err := b.Exec(ctx, code, &out, io.Discard); err != nil {
+		s.log.Debug("board query", "err", err)
+		return "", false
+	}
+	return out.String(), true
+}

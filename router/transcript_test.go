@@ -1,0 +1,253 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/iotkernel/iotkernel/kernel"
+)
+
+// Transcript tests: each testdata/*.txtar file is a notebook run top to
+// bottom in one Session. A "cell" section is a cell; the sections after
+// it say what the cell must produce:
+//
+//	stdout, stderr   the streams, exactly
+//	stdout~, stderr~ a regular expression the stream must match
+//	result           the execute_result's text/plain
+//	error            "ename: evalue" of the cell's error (first line of evalue)
+//	error~           a regular expression for "ename: evalue\ntraceback..."
+//	display          the text/plain of each display, one per line
+//	input            the answers typed at input prompts, one per line
+//	prompts          the prompts asked, one per line (checked with input)
+//	nostdin          (empty) the client allows no input (allow_stdin false)
+//
+// A stream, result or error that is not named must be empty: a cell that
+// prints something unexpected fails. -update rewrites the exact sections
+// from what the cells produced.
+//
+// The archive's comment may hold "requires: local", which runs the
+// transcript against the real MicroPython Unix port (BOARDS.md, board 3);
+// when that board is missing the test fails, saying how to install it.
+//
+// In cells, $WORK is the test's temporary directory (also the working
+// directory, the store's and the boards file's home) and $ROOT the repo.
+
+var update = flag.Bool("update", false, "rewrite the transcripts' expected sections")
+
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in testdata: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			runTranscript(t, file)
+		})
+	}
+}
+
+// recorder is a kernel.Output that keeps what a cell produced.
+type recorder struct {
+	mu             sync.Mutex
+	stdout, stderr bytes.Buffer
+	result         string
+	displays       []string
+	answers        []string
+	prompts        []string
+	noStdin        bool
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (r *recorder) Stdout() io.Writer { return lockedWriter{&r.mu, &r.stdout} }
+func (r *recorder) Stderr() io.Writer { return lockedWriter{&r.mu, &r.stderr} }
+func (r *recorder) Result(data kernel.MIMEBundle, _ map[string]any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.result, _ = data["text/plain"].(string)
+}
+func (r *recorder) Display(data kernel.MIMEBundle, _ map[string]any, id string, update bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	text, _ := data["text/plain"].(string)
+	if update {
+		// An update replaces the display shown under id; the transcript
+		// keeps the last state, as the notebook shows it.
+		if n := len(r.displays); n > 0 {
+			r.displays[n-1] = text
+			return
+		}
+	}
+	r.displays = append(r.displays, text)
+}
+func (r *recorder) ClearOutput(bool) {}
+func (r *recorder) Input(ctx context.Context, prompt string, _ bool) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.noStdin {
+		return "", kernel.ErrNoStdin
+	}
+	r.prompts = append(r.prompts, prompt)
+	if len(r.answers) == 0 {
+		return "", errors.New("the transcript has no answer for this input prompt")
+	}
+	a := r.answers[0]
+	r.answers = r.answers[1:]
+	return a, nil
+}
+func (r *recorder) Silent() bool { return false }
+
+func runTranscript(t *testing.T, file string) {
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := repoRoot(t)
+	work := t.TempDir()
+	t.Chdir(work)
+	t.Setenv("IOTKERNEL_STORE", filepath.Join(work, "store.json"))
+	t.Setenv("IOTKERNEL_BOARDS", filepath.Join(work, "boards.json"))
+	if strings.Contains(string(ar.Comment), "requires: local") {
+		mp := os.Getenv("IOTKERNEL_MICROPYTHON")
+		if mp == "" {
+			mp = filepath.Join(root, ".cache", "boards", "trixie", "micropython")
+		}
+		if _, err := os.Stat(mp); err != nil {
+			t.Fatalf("this transcript runs on the real MicroPython Unix port, which is missing (%v): run `sudo scripts/install-boards.sh` or set IOTKERNEL_MICROPYTHON", err)
+		}
+		t.Setenv("IOTKERNEL_MICROPYTHON", mp)
+	}
+	expand := strings.NewReplacer("$WORK", work, "$ROOT", root)
+
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+
+	changed := false
+	for i := 0; i < len(ar.Files); {
+		f := ar.Files[i]
+		if f.Name != "cell" {
+			t.Fatalf("section %q at %d is not after a cell", f.Name, i)
+		}
+		cell := strings.TrimSuffix(expand.Replace(string(f.Data)), "\n")
+		j := i + 1
+		want := map[string]*txtar.File{}
+		for ; j < len(ar.Files) && ar.Files[j].Name != "cell"; j++ {
+			want[ar.Files[j].Name] = &ar.Files[j]
+		}
+		rec := &recorder{}
+		if in, ok := want["input"]; ok {
+			rec.answers = strings.Split(strings.TrimSuffix(string(in.Data), "\n"), "\n")
+		}
+		_, rec.noStdin = want["nostdin"]
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		execErr := s.Execute(ctx, cell, rec)
+		cancel()
+
+		got := map[string]string{
+			"stdout":  rec.stdout.String(),
+			"stderr":  rec.stderr.String(),
+			"result":  rec.result,
+			"display": strings.Join(rec.displays, "\n"),
+			"error":   "",
+		}
+		if _, ok := want["input"]; ok {
+			prompts := strings.Join(rec.prompts, "\n") + "\n"
+			if w := string(want["prompts"].Data); prompts != w {
+				t.Errorf("%s: cell:\n%s\nprompts = %q, want %q", file, cell, prompts, w)
+			}
+			if len(rec.answers) > 0 {
+				t.Errorf("%s: cell:\n%s\nanswers not asked for: %q", file, cell, rec.answers)
+			}
+		}
+		if got["display"] != "" {
+			got["display"] += "\n"
+		}
+		if got["result"] != "" {
+			got["result"] += "\n"
+		}
+		fullErr := ""
+		if execErr != nil {
+			var ce *kernel.CellError
+			if !errors.As(execErr, &ce) {
+				t.Errorf("cell %q: error %v is not a *kernel.CellError", cell, execErr)
+				ce = &kernel.CellError{Name: "?", Value: execErr.Error()}
+			}
+			first, _, _ := strings.Cut(ce.Value, "\n")
+			got["error"] = ce.Name + ": " + first + "\n"
+			fullErr = ce.Name + ": " + ce.Value + "\n" + strings.Join(ce.Traceback, "\n")
+		}
+		for _, name := range []string{"stdout", "stderr", "result", "error", "display"} {
+			if re, ok := want[name+"~"]; ok {
+				text := got[name]
+				if name == "error" {
+					text = fullErr
+				}
+				pat := strings.TrimSuffix(expand.Replace(string(re.Data)), "\n")
+				if !regexp.MustCompile(`(?s)` + pat).MatchString(text) {
+					t.Errorf("%s: cell:\n%s\n%s = %q\nwant match for %q", file, cell, name, text, pat)
+				}
+				continue
+			}
+			w, ok := want[name]
+			exp := ""
+			if ok {
+				exp = expand.Replace(string(w.Data))
+			}
+			if got[name] == exp {
+				continue
+			}
+			if *update && ok {
+				w.Data = []byte(unexpand(got[name], work, root))
+				changed = true
+				continue
+			}
+			t.Errorf("%s: cell:\n%s\n%s = %q\nwant %q", file, cell, name, got[name], exp)
+		}
+		i = j
+	}
+	if changed {
+		if err := os.WriteFile(filepath.Join(root, "router", file), txtar.Format(ar), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func unexpand(s, work, root string) string {
+	return strings.NewReplacer(work, "$WORK", root, "$ROOT").Replace(s)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		t.Fatalf("repo root: %v", err)
+	}
+	return dir
+}
