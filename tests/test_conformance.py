@@ -30,7 +30,7 @@ class IotKernelTests(jupyter_kernel_test.KernelTests):
     code_clear_output = "%%host\ndisplay.Clear()"
 
     completion_samples = [
-        {"text": "%%host\nstrings.ToUp", "matches": {"ToUpper"}},
+        {"text": "%%host\nstrings.ToUp", "matches": {"ToUpper", "ToUpperSpecial"}},
         {"text": "%%host\nfmt.Sprin", "matches": {"Sprint", "Sprintf", "Sprintln"}},
     ]
     complete_code_samples = [

@@ -21,7 +21,10 @@ def outputs_text(cell):
         if o["output_type"] == "stream":
             parts.append(o["text"])
         elif o["output_type"] in ("execute_result", "display_data"):
-            parts.append(o["data"].get("text/plain", "") + o["data"].get("text/markdown", ""))
+            # The richest text a notebook would show: Markdown over its
+            # text/plain fallback.
+            data = o["data"]
+            parts.append(data.get("text/markdown", data.get("text/plain", "")))
         elif o["output_type"] == "error":
             parts.append(o["ename"] + ": " + o["evalue"])
     return "".join(parts)

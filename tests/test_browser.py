@@ -1,0 +1,130 @@
+"""The HTTP server tutorial in a real browser: Debian's Jupyter Notebook
+server and Debian's Chromium, headless, driven by playwright-core
+(tests/browser/run-server-notebook.mjs).
+
+The script runs the notebook's cells with the toolbar's Run button up to
+the server cell, requests the server from this machine and checks the
+counted replies, clicks the toolbar's interrupt button, waits for the
+KeyboardInterrupt, runs the next cell, and saves a screenshot to
+testdata/artifacts/browser-http-server.png. npm installs playwright-core
+from the lock file; no browser is ever downloaded.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+import run_tutorial as rt
+from conftest import ARTIFACTS, REPO
+
+BROWSER_DIR = os.path.join(REPO, "tests", "browser")
+NOTEBOOK = os.path.join(REPO, "notebooks", "2-http-server.ipynb")
+CHROMIUM = "/usr/bin/chromium"
+NOTEBOOK_SERVER = "/usr/bin/jupyter-notebook"
+
+
+def need(path, what):
+    if not (path and os.access(path, os.X_OK)):
+        pytest.fail("%s is missing (%s): run scripts/install-deps.sh browser" % (what, path))
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    npm = shutil.which("npm")
+    if not npm or not shutil.which("node"):
+        pytest.fail("node and npm are missing: apt-get install nodejs npm")
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                          cwd=BROWSER_DIR, env=env, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail("npm ci in tests/browser failed:\n" + proc.stdout + proc.stderr)
+    return BROWSER_DIR
+
+
+@pytest.fixture
+def notebook_server(board_env):
+    """Jupyter Notebook on a free loopback port, serving a copy of the HTTP
+    server notebook whose PORT is a free port. Yields (url, token, root,
+    port of the board's server)."""
+    need(NOTEBOOK_SERVER, "Debian's jupyter-notebook")
+    need(CHROMIUM, "Debian's chromium")
+    root = tempfile.mkdtemp(prefix="iot-browser-root-")
+    board_port = rt.free_port()
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    rt.parameterize(nb, PORT=board_port)
+    nbformat.write(nb, os.path.join(root, os.path.basename(NOTEBOOK)))
+
+    token = secrets.token_hex(16)
+    port = rt.free_port()
+    config = tempfile.mkdtemp(prefix="iot-browser-jupyter-")
+    env = dict(os.environ,
+               JUPYTER_CONFIG_DIR=os.path.join(config, "config"),
+               JUPYTER_RUNTIME_DIR=os.path.join(config, "runtime"))
+    argv = [NOTEBOOK_SERVER, "--no-browser", "--ip=127.0.0.1", "--port=%d" % port,
+            "--port-retries=0", "--NotebookApp.token=" + token, "--notebook-dir=" + root]
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    log_path = os.path.join(ARTIFACTS, "browser-notebook-server.log")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    log = open(log_path, "w")
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = "http://127.0.0.1:%d/" % port
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail("jupyter-notebook exited with %s; see %s" % (proc.returncode, log_path))
+            try:
+                with urllib.request.urlopen(url + "api/status?token=" + token, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("jupyter-notebook did not answer on %s within 60 s; see %s" % (url, log_path))
+            time.sleep(0.2)
+        yield url, token, root, board_port
+    finally:
+        # SIGTERM: the server shuts its kernels down, then exits.
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(config, ignore_errors=True)
+
+
+def test_http_server_notebook_in_chromium(playwright, notebook_server):
+    url, token, _, board_port = notebook_server
+    shot = os.path.join(ARTIFACTS, "browser-http-server.png")
+    if os.path.exists(shot):
+        os.remove(shot)
+    env = dict(os.environ, JUPYTER_URL=url, JUPYTER_TOKEN=token, NOTEBOOK=os.path.basename(NOTEBOOK),
+               REQUESTS="3", ARTIFACTS=ARTIFACTS, CHROMIUM=CHROMIUM)
+    proc = subprocess.run(["node", "run-server-notebook.mjs"], cwd=playwright, env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = proc.stdout.strip().splitlines()
+    assert lines, "the browser script printed nothing:\n" + proc.stderr
+    result = json.loads(lines[-1])
+    assert proc.returncode == 0 and result["ok"], "%s\n%s" % (result.get("error"), proc.stderr)
+    assert result["replies"] == ["Hello #%d from MicroPython!" % n for n in range(3)]
+    assert result["interrupt"].startswith("KeyboardInterrupt")
+    assert result["next"] == "The server answered 3 requests"
+    assert result["screenshot"] == shot
+    with open(shot, "rb") as f:
+        head = f.read(8)
+    assert head == b"\x89PNG\r\n\x1a\n" and os.path.getsize(shot) > 20000
+    # The finally clause closed the board's listening socket.
+    assert rt.port_is_free(board_port)
