@@ -30,7 +30,7 @@ install: build
 	$(BIN) install --user
 
 deps:
-	scripts/install-deps.sh jupyter
+	scripts/install-deps.sh jupyter browser
 
 deps-boards:
 	@if [ -x scripts/install-boards.sh ]; then scripts/install-boards.sh; fi
@@ -49,17 +49,20 @@ test-jupyter: build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) -c 'import jupyter_client.kernelspec as k; s = k.KernelSpecManager().find_kernel_specs(); assert "iot" in s, s; print("kernelspec iot at", s["iot"])'
 	cd tests && JUPYTER_DATA_DIR=$(TEST_JUPYTER) IOTKERNEL_ARTIFACTS=$(ARTIFACTS) \
-		$(PYTHON) -m pytest -v -p no:cacheprovider test_conformance.py test_notebooks.py
+		$(PYTHON) -m pytest -v -p no:cacheprovider --durations=0 \
+		test_conformance.py test_notebooks.py test_tutorial.py test_browser.py
 
-bench: deps build
+# The board benchmarks (bench/boardbench) run the real MicroPython Unix
+# port and mpremote that deps-boards installs, over an emulated 115200-baud
+# line; BOARDBENCH_FLAGS=-quick makes them a one-run smoke test.
+bench: deps deps-boards build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peer python3
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
+	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)
 
 demo: deps build
-	$(BIN) install --user
-	@echo
-	@echo "The iot kernel is installed. Open a notebook with: jupyter notebook notebooks/"
+	scripts/demo.sh
 
 clean:
 	rm -rf $(BIN) $(CACHE)/jupyter-test $(ARTIFACTS) out
