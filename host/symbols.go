@@ -25,7 +25,6 @@ const (
 // displayPath is the import path of the display package in cells.
 const displayPath = "display"
 
-
 // useSymbols loads the standard library, with the symbols that would reach
 // outside the cell (the process's stdio, os.Exit, an uninterruptible
 // Sleep, the process-wide logger) replaced by ones bound to in.

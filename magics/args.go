@@ -13,8 +13,8 @@ import (
 // An unterminated quote is an error.
 func SplitArgs(line string) ([]string, error) {
 	var (
-		words []string
-		cur   strings.Builder
+		words  []string
+		cur    strings.Builder
 		inWord bool
 	)
 	rs := []rune(line)

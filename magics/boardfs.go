@@ -450,4 +450,3 @@ func cleanup(ctx context.Context, b Board) {
 	defer cancel()
 	runPy(ctx, b, "try:\n    _ik_f.close()\nexcept Exception:\n    pass\n"+pyCleanup)
 }
-
