@@ -190,7 +190,45 @@ func parseUnit(fset *token.FileSet, cell int, u unit, asResult bool) (ast.Node, 
 	if err != nil {
 		return nil, parseError(u, err)
 	}
-	return f.Decls[0].(*ast.FuncDecl).Body, nil
+	block := f.Decls[0].(*ast.FuncDecl).Body
+	scopeTemporaries(block)
+	return block, nil
+}
+
+// scopeTemporaries wraps each statement of a top-level block that defines
+// no cell-level name in a function literal called on the spot.
+//
+// yaegi compiles a top-level block into the interpreter's global frame,
+// and every temporary of it (the 1 MB string of
+// fmt.Print(strings.Repeat("x", 1<<20)), a loop's buffers) keeps a slot
+// there, with its last value, for the kernel's life. Run inside a
+// function, those temporaries live in the function's own frame and are
+// freed when it returns. Statements that define names (x := ..., var,
+// const, type) stay as they are so the names outlive the cell (the
+// temporaries of their right-hand sides stay referenced), and a
+// block with labels or goto is left whole, since a jump may not cross a
+// function boundary.
+func scopeTemporaries(b *ast.BlockStmt) {
+	for _, s := range b.List {
+		switch s.(type) {
+		case *ast.LabeledStmt, *ast.BranchStmt:
+			return
+		}
+	}
+	for i, s := range b.List {
+		switch s := s.(type) {
+		case *ast.DeclStmt, *ast.EmptyStmt:
+			continue
+		case *ast.AssignStmt:
+			if s.Tok == token.DEFINE {
+				continue
+			}
+		}
+		b.List[i] = &ast.ExprStmt{X: &ast.CallExpr{Fun: &ast.FuncLit{
+			Type: &ast.FuncType{Params: &ast.FieldList{}},
+			Body: &ast.BlockStmt{List: []ast.Stmt{s}},
+		}}}
+	}
 }
 
 // parseError turns a parser error into a CompileError on a cell line.
@@ -281,27 +319,47 @@ func (in *Interp) checkIdent(n ast.Node, globals map[string]reflect.Value, found
 }
 
 // panicError builds the PanicError of a panic with the frames yaegi printed.
+// A frame without a position is the call of a statement's wrapper (see
+// scopeTemporaries): the frame printed before it is the cell itself.
 func (in *Interp) panicError(cell int, value any, trace []string) error {
-	pe := &PanicError{Value: fmt.Sprint(value)}
+	type frame struct {
+		cell, line int
+		fn         string
+	}
+	var frames []frame
 	for _, l := range trace {
 		m := panicLine.FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
+		if m[1] == "" {
+			if n := len(frames); n > 0 {
+				frames[n-1].fn = "<cell>"
+			}
+			continue
+		}
 		c, _ := strconv.Atoi(m[1])
 		line, _ := strconv.Atoi(m[2])
-		fn := strings.TrimSuffix(m[4], "(...)")
-		fn = strings.TrimPrefix(fn, "main.")
+		fn := strings.TrimPrefix(strings.TrimSuffix(m[4], "(...)"), "main.")
 		if fn == "main" {
 			fn = "<cell>"
 		}
+		frames = append(frames, frame{c, line, fn})
+	}
+	// yaegi names the top level "func" too when the panic came through a
+	// function literal called there (y := func() int { ... }()).
+	if n := len(frames); n > 0 && frames[n-1].cell == cell && frames[n-1].fn == "func" {
+		frames[n-1].fn = "<cell>"
+	}
+	pe := &PanicError{Value: fmt.Sprint(value)}
+	for _, f := range frames {
 		where := "cell"
-		if c != cell {
+		if f.cell != cell {
 			where = "earlier cell"
 		}
-		entry := fmt.Sprintf("%s, line %d, in %s", where, line, fn)
-		if src := in.srcs[c]; line >= 1 && line <= len(src) {
-			entry += "\n    " + strings.TrimSpace(src[line-1])
+		entry := fmt.Sprintf("%s, line %d, in %s", where, f.line, f.fn)
+		if src := in.srcs[f.cell]; f.line >= 1 && f.line <= len(src) {
+			entry += "\n    " + strings.TrimSpace(src[f.line-1])
 		}
 		pe.Traceback = append(pe.Traceback, entry)
 	}

@@ -529,6 +529,8 @@ func TestPanic(t *testing.T) {
 		{"\n\nouter()", "deep", []string{"earlier cell, line 2, in inner", "earlier cell, line 4, in outer", "cell, line 3, in <cell>"}},
 		{"var m map[string]int\nm[\"a\"] = 1", "assignment to entry in nil map", []string{"line 2"}},
 		{`panic(fmt.Errorf("wrapped: %w", io.EOF))`, "wrapped: EOF", []string{"line 1"}},
+		{"f := 1\n_ = f\nfunc() {\n\tpanic(\"lit\")\n}()", "lit", []string{"cell, line 4, in func", "cell, line 3, in <cell>"}},
+		{"y := func() int { panic(\"in define\") }()\n_ = y", "in define", []string{"cell, line 1, in func", "cell, line 1, in <cell>"}},
 	}
 	for _, tt := range tests {
 		_, rec, err := eval(t, in, tt.code)
@@ -552,6 +554,34 @@ func TestPanic(t *testing.T) {
 		}
 	}
 	wantValue(t, in, `"still alive"`, "still alive")
+}
+
+// TestCellTemporariesAreFreed checks that what a cell computes but does
+// not keep in a variable is garbage once the cell ends: yaegi would keep
+// the temporaries of top-level statements in its global frame forever.
+func TestCellTemporariesAreFreed(t *testing.T) {
+	in := newInterp(t)
+	const size = 32 << 20
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for _, code := range []string{
+		`_ = strings.Repeat("x", 32<<20)`,
+		`fmt.Fprint(io.Discard, strings.Repeat("y", 32<<20))`,
+		`len(strings.Repeat("w", 32<<20))`,
+		`for i := 0; i < 2; i++ { _ = strings.Repeat("v", 32<<20) }`,
+	} {
+		mustEval(t, in, code)
+	}
+	if grown := int64(heap()) - int64(before); grown > size/2 {
+		t.Errorf("heap grew by %d MiB after four cells that each made a %d MiB temporary; the cells' temporaries are still referenced",
+			grown>>20, size>>20)
+	}
+	wantValue(t, in, `len(strings.Repeat("u", 1<<20))`, "1048576")
 }
 
 func TestCompileError(t *testing.T) {

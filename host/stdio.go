@@ -24,7 +24,8 @@ type stream struct {
 
 // panicLine matches what yaegi prints on stderr for each interpreted frame
 // a panic unwinds; those lines become the PanicError's traceback instead.
-var panicLine = regexp.MustCompile(`^cell(\d+)/cell\.go:(\d+):(\d+): panic: (.*)\n?$`)
+// A frame with no position ("-") is printed as "-: panic: ...".
+var panicLine = regexp.MustCompile(`^(?:cell(\d+)/cell\.go:(\d+):(\d+)|-): panic: (.*)\n?$`)
 
 func (s *stream) Write(p []byte) (int, error) {
 	in := s.in
