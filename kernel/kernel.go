@@ -225,12 +225,15 @@ func (k *Kernel) enqueueShell(m *Message) {
 
 // worker runs shell requests one at a time, in arrival order.
 func (k *Kernel) worker() {
+	mem := newMemoryReleaser()
+	defer mem.stop()
 	for {
 		select {
 		case <-k.done:
 			return
 		case m := <-k.shellQ:
 			k.handleShell(m)
+			mem.afterRequest()
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // flushBytes, whichever comes first.
 const (
 	flushDelay = 50 * time.Millisecond
-	flushBytes = 64 << 10
+	flushBytes = 256 << 10
 )
 
 // streamSet holds the stdout and stderr buffers of one cell. Writing to
@@ -47,16 +47,25 @@ func (w streamWriter) Write(p []byte) (int, error) {
 	if other := 1 - w.idx; len(s.buf[other]) > 0 {
 		s.flushLocked(other, true)
 	}
-	s.buf[w.idx] = append(s.buf[w.idx], p...)
-	if len(s.buf[w.idx]) >= flushBytes {
-		s.flushLocked(w.idx, false)
+	// A big write goes out in messages of about flushBytes each: small
+	// messages keep the copies made on the way (string, JSON, frames)
+	// small and reusable, where one message of a megabyte would make
+	// several megabyte-sized copies for the collector.
+	written := len(p)
+	for len(p) > 0 {
+		take := min(flushBytes-len(s.buf[w.idx]), len(p))
+		s.buf[w.idx] = append(s.buf[w.idx], p[:take]...)
+		p = p[take:]
+		if len(s.buf[w.idx]) >= flushBytes {
+			s.flushLocked(w.idx, false)
+		}
 	}
 	if len(s.buf[0])+len(s.buf[1]) > 0 && s.timer == nil {
 		s.timer = time.AfterFunc(flushDelay, s.timedFlush)
 	}
 	err := s.lastErr
 	s.lastErr = nil
-	return len(p), err
+	return written, err
 }
 
 func (s *streamSet) timedFlush() {
@@ -101,7 +110,7 @@ func (s *streamSet) flushLocked(i int, all bool) {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	s.buf[i] = append(b[:0:0], b[n:]...)
+	s.buf[i] = b[:copy(b, b[n:])] // text is a copy: the buffer is reused
 	if err := s.publish(streamNames[i], text); err != nil {
 		s.lastErr = err
 	}

@@ -1,0 +1,63 @@
+package kernel
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// Memory release. A cell that prints a megabyte makes several transient
+// copies of it (the cell's string, the stream buffer, the JSON content,
+// the signed frames); Go's collector would keep those pages resident long
+// after, while the kernel sits idle in the notebook. So once requests have
+// allocated releaseAfter bytes, the kernel hands freed memory back to the
+// operating system releaseDelay after the last such heavy request: a run
+// of heavy cells pays for one collection at its end, not one per cell.
+const (
+	releaseAfter = 8 << 20
+	releaseDelay = 100 * time.Millisecond
+)
+
+// memoryReleaser is owned by the worker goroutine; the release itself
+// runs on a timer's goroutine, so no request ever waits for it.
+type memoryReleaser struct {
+	sample []metrics.Sample
+	last   uint64 // cumulative heap allocations when last armed
+	timer  *time.Timer
+}
+
+func newMemoryReleaser() *memoryReleaser {
+	r := &memoryReleaser{sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}}
+	r.last = r.allocated()
+	return r
+}
+
+func (r *memoryReleaser) allocated() uint64 {
+	metrics.Read(r.sample)
+	if r.sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return r.sample[0].Value.Uint64()
+}
+
+// afterRequest is called by the worker after each shell request. It costs
+// one metrics read when the request allocated little.
+func (r *memoryReleaser) afterRequest() {
+	now := r.allocated()
+	if now-r.last < releaseAfter {
+		return
+	}
+	r.last = now
+	if r.timer == nil {
+		r.timer = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+		return
+	}
+	r.timer.Reset(releaseDelay)
+}
+
+// stop cancels a pending release (at shutdown).
+func (r *memoryReleaser) stop() {
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+}
