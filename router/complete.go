@@ -54,8 +54,10 @@ func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.
 			start--
 		}
 		word := string(runes[start:cursor])
+		// Only a name or a dotted name is looked up: after "f()." or
+		// "'abc'." the word starts with a dot, and nothing is offered.
 		prefix := strings.TrimSuffix(word, ".")
-		if word == "" || (prefix != "" && !dottedName.MatchString(prefix)) {
+		if word == "" || strings.HasPrefix(word, ".") || (prefix != "" && !dottedName.MatchString(prefix)) {
 			return kernel.Completion{}
 		}
 		names := s.boardNames(ctx, word)
