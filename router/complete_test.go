@@ -129,12 +129,12 @@ thing = Thing()`)
 	// never evaluates more than names and attributes.
 	for _, code := range []string{
 		"import sys\nsys.", // sys is not imported on the board
-		"reading().",  // a call: never evaluated
-		"x[0].",       // indexing: never evaluated
-		".",           // nothing before the dot
-		"nosuchname.", // an unknown name: no error, no names
-		"_iotk",       // the helper's own name is never offered
-		"'abc'.",      // a literal
+		"reading().",       // a call: never evaluated
+		"x[0].",            // indexing: never evaluated
+		".",                // nothing before the dot
+		"nosuchname.",      // an unknown name: no error, no names
+		"_iotk",            // the helper's own name is never offered
+		"'abc'.",           // a literal
 	} {
 		if c := complete(s, code); len(c.Matches) > 0 {
 			t.Errorf("Complete(%q) = %q, want nothing", code, c.Matches)
