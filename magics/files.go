@@ -31,6 +31,34 @@ func needBoardPath(arg string) error {
 	return usageErrorf("%q is a host path: board paths start with ':' (:%s); for host files use !ls, !cat, !rm", arg, arg)
 }
 
+// onBoardPaths checks that args are one or more :PATH arguments, then
+// calls do with env's board for each path in turn, stopping at the first
+// error. Every argument is checked before the board is taken, so a usage
+// error comes first.
+func onBoardPaths(ctx context.Context, env Env, args []string, do func(ctx context.Context, b Board, p string) error) error {
+	if len(args) == 0 {
+		return usageErrorf("want a :PATH")
+	}
+	var paths []string
+	for _, a := range args {
+		p, ok := boardArg(a)
+		if !ok {
+			return needBoardPath(a)
+		}
+		paths = append(paths, p)
+	}
+	b, err := board(env)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if err := do(ctx, b, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ls is %ls.
 func (r *Registry) ls() Magic {
 	return Magic{
@@ -43,41 +71,35 @@ func (r *Registry) ls() Magic {
 				if len(args) > 1 {
 					return usageErrorf("want at most one :PATH")
 				}
-				p := ""
-				if len(args) == 1 {
-					var ok bool
-					if p, ok = boardArg(args[0]); !ok {
-						return needBoardPath(args[0])
-					}
+				if len(args) == 0 {
+					args = []string{":"} // the board's current directory
 				}
-				b, err := board(env)
-				if err != nil {
+				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
+					entries, _, missing, err := listBoard(ctx, b, p)
+					if err != nil {
+						return err
+					}
+					if missing {
+						return fmt.Errorf("ls :%s: no such file or directory on the board", p)
+					}
+					var out bytes.Buffer
+					for _, e := range entries {
+						name := e.name
+						if e.dir {
+							name += "/"
+						}
+						switch {
+						case !*long:
+							fmt.Fprintln(&out, name)
+						case e.dir:
+							fmt.Fprintf(&out, "%10s  %s\n", "-", name)
+						default:
+							fmt.Fprintf(&out, "%10d  %s\n", e.size, name)
+						}
+					}
+					_, err = env.Stdout().Write(out.Bytes())
 					return err
-				}
-				entries, _, missing, err := listBoard(ctx, b, p)
-				if err != nil {
-					return err
-				}
-				if missing {
-					return fmt.Errorf("ls :%s: no such file or directory on the board", p)
-				}
-				var out bytes.Buffer
-				for _, e := range entries {
-					name := e.name
-					if e.dir {
-						name += "/"
-					}
-					switch {
-					case !*long:
-						fmt.Fprintln(&out, name)
-					case e.dir:
-						fmt.Fprintf(&out, "%10s  %s\n", "-", name)
-					default:
-						fmt.Fprintf(&out, "%10d  %s\n", e.size, name)
-					}
-				}
-				_, err = env.Stdout().Write(out.Bytes())
-				return err
+				})
 			}
 		},
 	}
@@ -91,22 +113,7 @@ func (r *Registry) cat() Magic {
 		Summary: "Print files of the board.",
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) == 0 {
-					return usageErrorf("want a :PATH")
-				}
-				var paths []string
-				for _, a := range args {
-					p, ok := boardArg(a)
-					if !ok {
-						return needBoardPath(a)
-					}
-					paths = append(paths, p)
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				for _, p := range paths {
+				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
 					st, err := statBoard(ctx, b, p, -1)
 					if err != nil {
 						return err
@@ -121,11 +128,9 @@ func (r *Registry) cat() Magic {
 					if err != nil {
 						return err
 					}
-					if _, err := env.Stdout().Write(data); err != nil {
-						return err
-					}
-				}
-				return nil
+					_, err = env.Stdout().Write(data)
+					return err
+				})
 			}
 		},
 	}
@@ -171,28 +176,14 @@ func (r *Registry) rm() Magic {
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			rec := fs.Bool("r", false, "remove directories and their contents")
 			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) == 0 {
-					return usageErrorf("want a :PATH")
-				}
-				var paths []string
-				for _, a := range args {
-					p, ok := boardArg(a)
-					if !ok {
-						return needBoardPath(a)
-					}
-					paths = append(paths, p)
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				for _, p := range paths {
+				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
 					out, err := withPrelude(ctx, b, rmSnippet(p, *rec))
 					if err != nil {
 						return err
 					}
 					switch parseKeyValues(out)["rm"] {
 					case "ok":
+						return nil
 					case "missing":
 						return fmt.Errorf("rm :%s: no such file or directory on the board", p)
 					case "isdir":
@@ -200,8 +191,7 @@ func (r *Registry) rm() Magic {
 					default:
 						return fmt.Errorf("rm :%s: unexpected answer from the board %q", p, short(out, 200))
 					}
-				}
-				return nil
+				})
 			}
 		},
 	}
@@ -249,27 +239,9 @@ func (r *Registry) mkdir() Magic {
 		Summary: "Make directories on the board.",
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) == 0 {
-					return usageErrorf("want a :PATH")
-				}
-				var paths []string
-				for _, a := range args {
-					p, ok := boardArg(a)
-					if !ok {
-						return needBoardPath(a)
-					}
-					paths = append(paths, p)
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				for _, p := range paths {
-					if err := mkdirBoard(ctx, b, p, false); err != nil {
-						return err
-					}
-				}
-				return nil
+				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
+					return mkdirBoard(ctx, b, p, false)
+				})
 			}
 		},
 	}
