@@ -42,9 +42,13 @@ func (t *throttled) Write(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		k := min(piece, len(p)-n)
-		start := time.Now()
-		if t.free.After(start) {
-			start = t.free
+		// Within one write the pieces follow each other on the wire:
+		// the next starts when the last one ended, even if the sleep
+		// overshot a little, so oversleeping never adds up to a slower
+		// line. A new write starts when the line is free, or now.
+		start := t.free
+		if now := time.Now(); n == 0 && now.After(start) {
+			start = now
 		}
 		due := start.Add(time.Duration(k) * time.Second / time.Duration(t.rate))
 		t.free = due
