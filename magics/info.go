@@ -77,56 +77,76 @@ func parseKeyValues(out string) map[string]string {
 	return kv
 }
 
+// queryBoard runs snippet on b, passing on what the board writes to
+// stderr, and returns what it printed along with its key=value lines.
+func queryBoard(ctx context.Context, b Board, snippet string, stderr io.Writer) (string, map[string]string, error) {
+	var out strings.Builder
+	if err := b.Exec(ctx, snippet, &out, stderr); err != nil {
+		return "", nil, err
+	}
+	return out.String(), parseKeyValues(out.String()), nil
+}
+
+// onBoard makes the New of a magic that takes no flags and no arguments
+// and calls run with env's current board (ErrNoBoard when none is).
+func onBoard(run func(ctx context.Context, env Env, b Board) error) func(*flag.FlagSet) func(context.Context, Env, []string) error {
+	return func(*flag.FlagSet) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, env Env, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("takes no arguments")
+			}
+			b, err := board(env)
+			if err != nil {
+				return err
+			}
+			return run(ctx, env, b)
+		}
+	}
+}
+
 // info is %info.
 func (r *Registry) info() Magic {
 	return Magic{
 		Name:    "info",
 		Summary: "Describe the board: platform, MicroPython version, unique id, free memory, link.",
-		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
-			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) > 0 {
-					return usageErrorf("takes no arguments")
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				var out strings.Builder
-				if err := b.Exec(ctx, infoSnippet, &out, env.Stderr()); err != nil {
-					return err
-				}
-				kv := parseKeyValues(out.String())
-				if kv["platform"] == "" {
-					return fmt.Errorf("info: the board printed no platform (got %q)", short(out.String(), 200))
-				}
-				tw := tabwriter.NewWriter(env.Stdout(), 0, 4, 2, ' ', 0)
-				row := func(k, v string) {
-					if v != "" {
-						fmt.Fprintf(tw, "%s\t%s\n", k, v)
-					}
-				}
-				row("platform", kv["platform"])
-				row("machine", kv["machine"])
-				row("implementation", kv["implementation"]+" "+kv["version"])
-				row("sys.version", kv["sysversion"])
-				row("unique id", kv["unique_id"])
-				if f, err := strconv.ParseInt(kv["freq"], 10, 64); err == nil {
-					row("CPU frequency", fmt.Sprintf("%d MHz", f/1000000))
-				}
-				if free, err := strconv.ParseInt(kv["mem_free"], 10, 64); err == nil {
-					alloc, _ := strconv.ParseInt(kv["mem_alloc"], 10, 64)
-					row("free memory", fmt.Sprintf("%s of %s", byteSize(free), byteSize(free+alloc)))
-				}
-				if free, err := strconv.ParseInt(kv["fs_free"], 10, 64); err == nil {
-					size, _ := strconv.ParseInt(kv["fs_size"], 10, 64)
-					row("free flash", fmt.Sprintf("%s of %s", byteSize(free), byteSize(size)))
-				}
-				row("link", b.URL())
-				row("protocol", b.Protocol())
-				return tw.Flush()
-			}
-		},
+		New:     onBoard(showInfo),
 	}
+}
+
+// showInfo prints what %info shows of b.
+func showInfo(ctx context.Context, env Env, b Board) error {
+	out, kv, err := queryBoard(ctx, b, infoSnippet, env.Stderr())
+	if err != nil {
+		return err
+	}
+	if kv["platform"] == "" {
+		return fmt.Errorf("info: the board printed no platform (got %q)", short(out, 200))
+	}
+	tw := tabwriter.NewWriter(env.Stdout(), 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	row("platform", kv["platform"])
+	row("machine", kv["machine"])
+	row("implementation", kv["implementation"]+" "+kv["version"])
+	row("sys.version", kv["sysversion"])
+	row("unique id", kv["unique_id"])
+	if f, err := strconv.ParseInt(kv["freq"], 10, 64); err == nil {
+		row("CPU frequency", fmt.Sprintf("%d MHz", f/1000000))
+	}
+	if free, err := strconv.ParseInt(kv["mem_free"], 10, 64); err == nil {
+		alloc, _ := strconv.ParseInt(kv["mem_alloc"], 10, 64)
+		row("free memory", fmt.Sprintf("%s of %s", byteSize(free), byteSize(free+alloc)))
+	}
+	if free, err := strconv.ParseInt(kv["fs_free"], 10, 64); err == nil {
+		size, _ := strconv.ParseInt(kv["fs_size"], 10, 64)
+		row("free flash", fmt.Sprintf("%s of %s", byteSize(free), byteSize(size)))
+	}
+	row("link", b.URL())
+	row("protocol", b.Protocol())
+	return tw.Flush()
 }
 
 // byteSize formats n bytes for people.
@@ -191,14 +211,13 @@ const errNoRTC = "this board has no real-time clock (no machine.RTC().datetime):
 
 // boardTime runs timeSnippet and parses its answer.
 func boardTime(ctx context.Context, b Board, stderr io.Writer) (t time.Time, epoch int, rtc bool, err error) {
-	var out strings.Builder
-	if err := b.Exec(ctx, timeSnippet, &out, stderr); err != nil {
+	out, kv, err := queryBoard(ctx, b, timeSnippet, stderr)
+	if err != nil {
 		return time.Time{}, 0, false, err
 	}
-	kv := parseKeyValues(out.String())
 	var y, mo, d, h, mi, s int
 	if _, err := fmt.Sscanf(kv["time"], "%d %d %d %d %d %d", &y, &mo, &d, &h, &mi, &s); err != nil {
-		return time.Time{}, 0, false, fmt.Errorf("read the board's time: unexpected answer %q", short(out.String(), 200))
+		return time.Time{}, 0, false, fmt.Errorf("read the board's time: unexpected answer %q", short(out, 200))
 	}
 	epoch, _ = strconv.Atoi(kv["epoch"])
 	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.Local), epoch, kv["rtc"] == "1", nil
@@ -209,26 +228,16 @@ func (r *Registry) synctime() Magic {
 	return Magic{
 		Name:    "synctime",
 		Summary: "Set the board's clock (machine.RTC) to the host's local time.",
-		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
-			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) > 0 {
-					return usageErrorf("takes no arguments")
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				var out strings.Builder
-				now := r.opts.Now()
-				if err := b.Exec(ctx, setTimeSnippet(now), &out, env.Stderr()); err != nil {
-					return err
-				}
-				if kv := parseKeyValues(out.String()); kv["rtc"] != "1" {
-					return fmt.Errorf("synctime: %s", errNoRTC)
-				}
-				return r.showTime(ctx, env, b)
+		New: onBoard(func(ctx context.Context, env Env, b Board) error {
+			_, kv, err := queryBoard(ctx, b, setTimeSnippet(r.opts.Now()), env.Stderr())
+			if err != nil {
+				return err
 			}
-		},
+			if kv["rtc"] != "1" {
+				return fmt.Errorf("synctime: %s", errNoRTC)
+			}
+			return r.showTime(ctx, env, b)
+		}),
 	}
 }
 
@@ -237,18 +246,7 @@ func (r *Registry) gettime() Magic {
 	return Magic{
 		Name:    "gettime",
 		Summary: "Show the board's clock next to the host's.",
-		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
-			return func(ctx context.Context, env Env, args []string) error {
-				if len(args) > 0 {
-					return usageErrorf("takes no arguments")
-				}
-				b, err := board(env)
-				if err != nil {
-					return err
-				}
-				return r.showTime(ctx, env, b)
-			}
-		},
+		New:     onBoard(r.showTime),
 	}
 }
 
