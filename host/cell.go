@@ -191,6 +191,12 @@ func parseUnit(fset *token.FileSet, cell int, u unit, asResult bool) (ast.Node, 
 		return nil, parseError(u, err)
 	}
 	block := f.Decls[0].(*ast.FuncDecl).Body
+	if r := topReturn(block); r != nil {
+		// yaegi fails on a return in its top-level frame with a nil
+		// pointer dereference; say what is wrong instead.
+		return nil, &CompileError{Line: fset.Position(r.Pos()).Line, Col: fset.Position(r.Pos()).Column,
+			Msg: "return at the top level of a cell: a cell is not a function; put the code in a func and call it"}
+	}
 	scopeTemporaries(block)
 	return block, nil
 }
@@ -229,6 +235,22 @@ func scopeTemporaries(b *ast.BlockStmt) {
 			Body: &ast.BlockStmt{List: []ast.Stmt{s}},
 		}}}
 	}
+}
+
+// topReturn finds a return statement of the block itself (not one of a
+// function literal inside it).
+func topReturn(b *ast.BlockStmt) *ast.ReturnStmt {
+	var found *ast.ReturnStmt
+	ast.Inspect(b, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			found = n
+		}
+		return found == nil
+	})
+	return found
 }
 
 // parseError turns a parser error into a CompileError on a cell line.

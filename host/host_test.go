@@ -559,6 +559,24 @@ func TestPanic(t *testing.T) {
 // TestCellTemporariesAreFreed checks that what a cell computes but does
 // not keep in a variable is garbage once the cell ends: yaegi would keep
 // the temporaries of top-level statements in its global frame forever.
+// A return at the top of a cell is a compile error naming its line, and
+// nothing of the cell runs; a return inside a function literal is fine.
+func TestTopLevelReturn(t *testing.T) {
+	in := newInterp(t)
+	_, rec, err := eval(t, in, "n := 5\nfmt.Println(\"before\")\nif n > 3 {\n\treturn\n}")
+	var ce *CompileError
+	if !errors.As(err, &ce) || ce.Line != 4 || !strings.Contains(ce.Msg, "return at the top level") {
+		t.Errorf("top-level return: err = %v, want a CompileError on line 4", err)
+	}
+	if got := rec.stdout.String(); got != "" {
+		t.Errorf("a cell that does not compile printed %q", got)
+	}
+	_, rec = mustEval(t, in, "func() { return }()\nfmt.Println(\"runs\")")
+	if got := rec.stdout.String(); got != "runs\n" {
+		t.Errorf("a return inside a function literal: printed %q, want %q", got, "runs\n")
+	}
+}
+
 func TestCellTemporariesAreFreed(t *testing.T) {
 	in := newInterp(t)
 	const size = 32 << 20
