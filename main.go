@@ -130,6 +130,8 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
+	log.Debug("connection file", "path", *connFile, "ip", ci.IP, "shell", ci.ShellPort, "iopub", ci.IOPubPort,
+		"stdin", ci.StdinPort, "control", ci.ControlPort, "hb", ci.HBPort)
 	sess, err := router.NewSession(router.Options{Logger: log})
 	if err != nil {
 		return err

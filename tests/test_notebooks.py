@@ -2,6 +2,7 @@
 installed `iot` kernelspec."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -97,6 +98,44 @@ class NotebookTests(unittest.TestCase):
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=False)
+
+    def test_sigint_interrupts_the_running_cell(self):
+        # What a terminal's Ctrl-C, or a client with interrupt_mode
+        # "signal", sends: the cell stops, the kernel stays.
+        km, kc = start_new_kernel(kernel_name="iot")
+        try:
+            kc.execute_interactive("%%host\ny := 1", timeout=30)
+            msg_id = kc.execute("%%host\ntime.Sleep(time.Hour)")
+            time.sleep(0.5)
+            km.signal_kernel(signal.SIGINT)
+            reply = kc.get_shell_msg(timeout=10)
+            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+            self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+            self.assertTrue(km.is_alive(), "SIGINT ended the kernel")
+            outs = []
+            kc.execute_interactive("%%host\ny + 1", timeout=30, output_hook=outs.append)
+            results = [m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"]
+            self.assertEqual(results, ["2"])
+            # SIGINT with no cell running changes nothing.
+            km.signal_kernel(signal.SIGINT)
+            time.sleep(0.3)
+            self.assertTrue(km.is_alive(), "SIGINT on an idle kernel ended it")
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+    def test_sigterm_exits_within_two_seconds(self):
+        km, kc = start_new_kernel(kernel_name="iot")
+        kc.stop_channels()
+        proc = km.provisioner.process
+        t0 = time.monotonic()
+        km.signal_kernel(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=5)
+        finally:
+            km.shutdown_kernel(now=True)
+        self.assertLess(time.monotonic() - t0, 2.0, "the kernel took over 2 s to exit on SIGTERM")
+        self.assertEqual(code, 0, "SIGTERM is an orderly shutdown, exit status 0")
 
     def test_shutdown_is_prompt(self):
         km, kc = start_new_kernel(kernel_name="iot")
