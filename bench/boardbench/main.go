@@ -299,6 +299,21 @@ func (b *bench) execIot(ctx context.Context, code string, n int, check func(out 
 	return st, nil
 }
 
+// execIotFreeAndLine is execIot with the line unthrottled (free, the
+// board's own pace), then at the line's rate (st).
+func (b *bench) execIotFreeAndLine(ctx context.Context, code string, n int, check func(out []byte) error) (free, st execStats, err error) {
+	err = b.unthrottled(func() error {
+		var err error
+		free, err = b.execIot(ctx, code, n, check)
+		return err
+	})
+	if err != nil {
+		return free, st, err
+	}
+	st, err = b.execIot(ctx, code, n, check)
+	return free, st, err
+}
+
 // runTime is the board's own time for code: compile and run, timed on the
 // board with the line unthrottled (median of n).
 func (b *bench) runTime(ctx context.Context, code string, n int) (time.Duration, error) {
@@ -352,16 +367,7 @@ func pyStr(s string) string {
 func (b *bench) trivial(ctx context.Context, mpStart time.Duration) error {
 	const code = "x = 1"
 	n := b.n(20)
-	var free execStats
-	err := b.unthrottled(func() error {
-		var err error
-		free, err = b.execIot(ctx, code, n, expectOut(""))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	st, err := b.execIot(ctx, code, n, expectOut(""))
+	free, st, err := b.execIotFreeAndLine(ctx, code, n, expectOut(""))
 	if err != nil {
 		return err
 	}
@@ -379,16 +385,11 @@ func (b *bench) trivial(ctx context.Context, mpStart time.Duration) error {
 	fmt.Printf("  iotkernel             %9s  %6.2fx floor    (wire %d B up, %d B down; %s on the unthrottled line)\n", fmtDur(st.median), ratio, st.up, st.down, fmtDur(free.median))
 	b.goal(fmt.Sprintf("trivial cell: iotkernel %.2fx the floor (goal <= 1.2x)", ratio), ratio <= 1.2)
 
-	mp, err := b.timeMpremote(ctx, b.n(5), []string{"exec", code}, expectOut(""))
-	if err != nil {
-		return err
-	}
 	const k = 11
-	mpk, err := b.timeMpremote(ctx, 1, repeat([]string{"exec", code}, k), expectOut(""))
+	mp, in, err := b.timeMpremoteExec(ctx, code, b.n(5), k, "")
 	if err != nil {
 		return err
 	}
-	in := (mpk - mp) / (k - 1)
 	speedup := float64(mp) / float64(st.median)
 	fmt.Printf("  mpremote, whole cmd   %9s  %6.1fx iotkernel's time (mpremote starting up alone, `mpremote version`: %s)\n", fmtDur(mp), speedup, fmtDur(mpStart))
 	fmt.Printf("  mpremote, in session  %9s  %6.1fx iotkernel's time (one more exec in one invocation: (T(%d execs) - T(1)) / %d)\n\n", fmtDur(in), float64(in)/float64(st.median), k, k-1)
@@ -409,16 +410,7 @@ func (b *bench) cell16K(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var free execStats
-	err = b.unthrottled(func() error {
-		var err error
-		free, err = b.execIot(ctx, code, n, expectOut(""))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	st, err := b.execIot(ctx, code, n, expectOut(""))
+	free, st, err := b.execIotFreeAndLine(ctx, code, n, expectOut(""))
 	if err != nil {
 		return err
 	}
@@ -433,15 +425,10 @@ func (b *bench) cell16K(ctx context.Context) error {
 	fmt.Printf("  iotkernel             %9s  %6.2fx line rate (%s; wire %d B up, %d B down; %s on the unthrottled line)\n", fmtDur(st.median), frac, st.protocol, st.up, st.down, fmtDur(free.median))
 	b.goal(fmt.Sprintf("16 KB cell: iotkernel at %.2fx line rate with %s (goal >= 0.9x, raw-paste)", frac, st.protocol), frac >= 0.9 && st.protocol == "raw-paste")
 
-	mp, err := b.timeMpremote(ctx, b.n(3), []string{"exec", code}, expectOut(""))
+	mp, in, err := b.timeMpremoteExec(ctx, code, b.n(3), 3, "")
 	if err != nil {
 		return err
 	}
-	mp3, err := b.timeMpremote(ctx, 1, repeat([]string{"exec", code}, 3), expectOut(""))
-	if err != nil {
-		return err
-	}
-	in := (mp3 - mp) / 2
 	fmt.Printf("  mpremote, whole cmd   %9s  %6.2fx line rate, %.2fx iotkernel's time\n", fmtDur(mp), float64(floor)/float64(mp), float64(mp)/float64(st.median))
 	fmt.Printf("  mpremote, in session  %9s  %6.2fx line rate, %.2fx iotkernel's time ((T(3 execs) - T(1)) / 2)\n\n", fmtDur(in), float64(floor)/float64(in), float64(in)/float64(st.median))
 	return nil
@@ -455,16 +442,7 @@ func (b *bench) print64K(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var free execStats
-	err = b.unthrottled(func() error {
-		var err error
-		free, err = b.execIot(ctx, code, n, expectOut(want))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	st, err := b.execIot(ctx, code, n, expectOut(want))
+	free, st, err := b.execIotFreeAndLine(ctx, code, n, expectOut(want))
 	if err != nil {
 		return err
 	}
@@ -480,15 +458,10 @@ func (b *bench) print64K(ctx context.Context) error {
 
 	// mpremote writes the board's bytes as they come: "\r\n" stays.
 	mpWant := strings.Repeat("x", 65536) + "\r\n"
-	mp, err := b.timeMpremote(ctx, b.n(2), []string{"exec", code}, expectOut(mpWant))
+	mp, in, err := b.timeMpremoteExec(ctx, code, b.n(2), 2, mpWant)
 	if err != nil {
 		return err
 	}
-	mp2, err := b.timeMpremote(ctx, 1, repeat([]string{"exec", code}, 2), expectOut(mpWant+mpWant))
-	if err != nil {
-		return err
-	}
-	in := mp2 - mp
 	fmt.Printf("  mpremote, whole cmd   %9s  %6.2fx line rate, %.2fx iotkernel's time\n", fmtDur(mp), float64(floor)/float64(mp), float64(mp)/float64(st.median))
 	fmt.Printf("  mpremote, in session  %9s  %6.2fx line rate, %.2fx iotkernel's time (T(2 execs) - T(1))\n\n", fmtDur(in), float64(floor)/float64(in), float64(in)/float64(st.median))
 	return nil
@@ -631,6 +604,22 @@ func (b *bench) cp(ctx context.Context) error {
 // mpremote has the port alone, and the line is left quiet after each run.
 func (b *bench) timeMpremote(ctx context.Context, n int, args []string, check func([]byte) error) (time.Duration, error) {
 	return b.timeMpremoteEach(ctx, n, args, nil, check)
+}
+
+// timeMpremoteExec times `mpremote connect PORT exec CODE`: as a whole
+// command (median of n), and as the extra time of one more exec inside
+// one invocation, (T(k execs) - T(1)) / (k-1), with k >= 2. want is what
+// one exec prints.
+func (b *bench) timeMpremoteExec(ctx context.Context, code string, n, k int, want string) (whole, inSession time.Duration, err error) {
+	whole, err = b.timeMpremote(ctx, n, []string{"exec", code}, expectOut(want))
+	if err != nil {
+		return 0, 0, err
+	}
+	all, err := b.timeMpremote(ctx, 1, repeat([]string{"exec", code}, k), expectOut(strings.Repeat(want, k)))
+	if err != nil {
+		return 0, 0, err
+	}
+	return whole, (all - whole) / time.Duration(k-1), nil
 }
 
 // timeMpremoteEach is timeMpremote with before called ahead of each run
