@@ -1,148 +1,32 @@
 package transport_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
-	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iotkernel/iotkernel/transport"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // The BBC micro:bit firmware (MicroPython 1.9.2, 16 KB of RAM) on QEMU's
 // emulated nRF51: a real UART and pyexec.c, raw REPL without raw-paste.
 
-// qemuMicrobit starts QEMU with the micro:bit firmware, its UART given to
-// QEMU as serial (e.g. "pty" or "tcp:..."), and stops it at cleanup. It
-// returns once ready reports true for a line of QEMU's console output, or
-// once up is closed (QEMU prints nothing when it serves the UART on TCP).
-func qemuMicrobit(t *testing.T, serial string, ready func(line string) bool, up <-chan struct{}) {
-	t.Helper()
-	firmware := boardFile(t, "IOTKERNEL_MICROBIT_FIRMWARE",
-		"/usr/share/firmware-microbit-micropython/firmware.hex", "micro:bit firmware")
-	qemu := boardCommand(t, "IOTKERNEL_QEMU_ARM", "qemu-system-arm")
-	cmd := exec.Command(qemu, "-M", "microbit",
-		"-device", "loader,file="+firmware,
-		"-nographic", "-monitor", "none", "-serial", serial)
-	console, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		boardMissing(t, "start %s: %v", qemu, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(console)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var seen []string
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				boardMissing(t, "qemu exited before the board was ready: %q", seen)
-			}
-			seen = append(seen, line)
-			if ready(line) {
-				go func() {
-					for range lines {
-					}
-				}()
-				return
-			}
-		case <-up:
-			go func() {
-				for range lines {
-				}
-			}()
-			return
-		case <-timeout:
-			boardMissing(t, "qemu did not get ready in 10 s; it printed %q", seen)
-		}
-	}
-}
-
-var ptyLine = regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
-
-// microbitPTY starts the emulated micro:bit with its UART on a pty and
-// returns the pty's path, which opens like a USB serial port.
-func microbitPTY(t *testing.T) string {
-	t.Helper()
-	var path string
-	qemuMicrobit(t, "pty", func(line string) bool {
-		if m := ptyLine.FindStringSubmatch(line); m != nil {
-			path = m[1]
-			return true
-		}
-		return false
-	}, nil)
-	return path
-}
-
-// microbitSocket starts the emulated micro:bit with its UART as a TCP
-// server on 127.0.0.1 and returns its socket:// URL.
-func microbitSocket(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	up := make(chan struct{})
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		// QEMU prints nothing when its TCP server is up: poll the port.
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-				c.Close()
-				close(up)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}()
-	_, port, _ := net.SplitHostPort(addr)
-	qemuMicrobit(t, fmt.Sprintf("tcp:127.0.0.1:%s,server=on,wait=off", port), func(string) bool { return false }, up)
-	return "socket://" + addr
-}
-
 func TestMicrobitPTY(t *testing.T) {
-	testMicrobit(t, func(t *testing.T) string { return microbitPTY(t) })
+	testMicrobit(t, func(t *testing.T) string { return realboard.MicrobitPTY(t) })
 }
 
 func TestMicrobitSerialURL(t *testing.T) {
-	b := openBoard(t, "serial://"+microbitPTY(t))
+	b := openBoard(t, "serial://"+realboard.MicrobitPTY(t))
 	if out := mustRun(t, b, "import sys\nprint(sys.platform)"); out != "microbit\n" {
 		t.Errorf("sys.platform on serial:// URL: %q, want %q", out, "microbit\n")
 	}
 }
 
 func TestMicrobitSocket(t *testing.T) {
-	testMicrobit(t, microbitSocket)
+	testMicrobit(t, func(t *testing.T) string { return realboard.MicrobitSocket(t) })
 }
 
 func testMicrobit(t *testing.T, start func(t *testing.T) string) {

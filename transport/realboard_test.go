@@ -4,91 +4,21 @@ package transport_test
 // shared/BOARDS.md): the BBC micro:bit firmware on QEMU, MicroPython 1.27
 // compiled to WebAssembly behind scripts/wasm-board/bridge.mjs, and the
 // MicroPython 1.25 Unix port from Debian 13 with the board program of
-// package boardprog. scripts/install-boards.sh installs all three.
-//
-// Where the boards are (defaults in parentheses):
-//
-//	IOTKERNEL_MICROBIT_FIRMWARE  (/usr/share/firmware-microbit-micropython/firmware.hex)
-//	IOTKERNEL_QEMU_ARM           (qemu-system-arm on PATH)
-//	IOTKERNEL_WASM_BRIDGE        ($REPO/scripts/wasm-board/bridge.mjs)
-//	IOTKERNEL_NODE               (node on PATH)
-//	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
-//
-// A board that cannot be started fails its tests with the reason, unless
-// IOTKERNEL_SKIP_REAL_BOARDS=1, which skips them.
+// package boardprog. Package realboard starts them (and says where it
+// looks for them); a board that cannot be started fails its tests with
+// the reason, unless IOTKERNEL_SKIP_REAL_BOARDS=1, which skips them.
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iotkernel/iotkernel/transport"
 )
-
-const installHint = "install the real boards with `sudo scripts/install-boards.sh` (see shared/BOARDS.md), or set IOTKERNEL_SKIP_REAL_BOARDS=1 to skip these tests"
-
-// boardMissing fails the test because a real board cannot be started, or
-// skips it when the environment asks for that.
-func boardMissing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	reason := fmt.Sprintf(format, args...)
-	if os.Getenv("IOTKERNEL_SKIP_REAL_BOARDS") == "1" {
-		t.Skipf("IOTKERNEL_SKIP_REAL_BOARDS=1: %s", reason)
-	}
-	t.Fatalf("cannot start the real board: %s; %s", reason, installHint)
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
-// boardFile returns $env, or def, and fails (or skips) the test when that
-// file does not exist.
-func boardFile(t *testing.T, env, def, what string) string {
-	t.Helper()
-	path := os.Getenv(env)
-	if path == "" {
-		path = def
-	}
-	if _, err := os.Stat(path); err != nil {
-		boardMissing(t, "%s not found (%v; set %s)", what, err, env)
-	}
-	return path
-}
-
-// boardCommand returns $env, or name, looked up on PATH.
-func boardCommand(t *testing.T, env, name string) string {
-	t.Helper()
-	if v := os.Getenv(env); v != "" {
-		name = v
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		boardMissing(t, "%s not found (%v; set %s)", name, err, env)
-	}
-	return path
-}
 
 func openBoard(t *testing.T, url string) *transport.Board {
 	t.Helper()

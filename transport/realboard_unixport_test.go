@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iotkernel/iotkernel/transport/boardprog"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // MicroPython 1.25, the Unix port from Debian 13, run with Debian 13's
@@ -17,20 +17,14 @@ import (
 // raw REPL; the transport gives it the board program of package boardprog.
 // It has real sockets: the tests use them on 127.0.0.1 only.
 
-func unixMicroPython(t *testing.T) string {
-	t.Helper()
-	return boardFile(t, "IOTKERNEL_MICROPYTHON",
-		filepath.Join(repoRoot(t), ".cache", "boards", "trixie", "micropython"), "MicroPython Unix port")
-}
-
 func TestUnixPortLocal(t *testing.T) {
 	// "local" finds the port through $IOTKERNEL_MICROPYTHON.
-	t.Setenv("IOTKERNEL_MICROPYTHON", unixMicroPython(t))
+	t.Setenv("IOTKERNEL_MICROPYTHON", realboard.UnixPort(t))
 	testUnixPort(t, "local")
 }
 
 func TestUnixPortExec(t *testing.T) {
-	mp := unixMicroPython(t)
+	mp := realboard.UnixPort(t)
 	// The board program is what "local" runs; exec: runs it by hand.
 	prog, err := boardprog.WriteFile(t.TempDir())
 	if err != nil {

@@ -2,8 +2,9 @@ package transport_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
+
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // MicroPython 1.27 compiled to WebAssembly, run by Node.js behind
@@ -11,18 +12,8 @@ import (
 // pyexec, raw-paste with flow control (the bridge drops bytes sent beyond
 // the granted windows, as an overflowing UART would).
 
-func wasmURL(t *testing.T) string {
-	t.Helper()
-	bridge := boardFile(t, "IOTKERNEL_WASM_BRIDGE",
-		filepath.Join(repoRoot(t), "scripts", "wasm-board", "bridge.mjs"), "WebAssembly board bridge")
-	module := filepath.Join(filepath.Dir(bridge), "node_modules", "@micropython", "micropython-webassembly-pyscript", "package.json")
-	boardFile(t, "IOTKERNEL_WASM_MODULE", module, "npm package @micropython/micropython-webassembly-pyscript")
-	node := boardCommand(t, "IOTKERNEL_NODE", "node")
-	return fmt.Sprintf("exec:%q %q", node, bridge)
-}
-
 func TestWasm(t *testing.T) {
-	url := wasmURL(t)
+	url := realboard.Wasm(t)
 	t.Run("Identity", func(t *testing.T) {
 		b := openBoard(t, url)
 		if out := mustRun(t, b, "import sys\nprint(sys.platform, sys.implementation.version[:2])"); out != "webassembly (1, 27)\n" {

@@ -3,11 +3,9 @@ package boardprog_test
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,49 +14,10 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/iotkernel/iotkernel/transport/boardprog"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 const rawPrompt = "raw REPL; CTRL-B to exit\r\n>"
-
-// micropython finds the Unix port the way the transport's tests do:
-// $IOTKERNEL_MICROPYTHON, else the copy scripts/install-boards.sh makes.
-// A missing board fails the test, unless IOTKERNEL_SKIP_REAL_BOARDS=1.
-func micropython(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("IOTKERNEL_MICROPYTHON")
-	if path == "" {
-		root, err := repoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path = filepath.Join(root, ".cache", "boards", "trixie", "micropython")
-	}
-	if _, err := os.Stat(path); err != nil {
-		reason := fmt.Sprintf("MicroPython Unix port not found (%v); run `sudo scripts/install-boards.sh` or set IOTKERNEL_MICROPYTHON", err)
-		if os.Getenv("IOTKERNEL_SKIP_REAL_BOARDS") == "1" {
-			t.Skip(reason)
-		}
-		t.Fatal(reason)
-	}
-	return path
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
 
 // board is the program running under a pty, seen as raw bytes.
 type board struct {
@@ -72,7 +31,7 @@ type board struct {
 
 func startBoard(t *testing.T) *board {
 	t.Helper()
-	mp := micropython(t)
+	mp := realboard.UnixPort(t)
 	path, err := boardprog.WriteFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

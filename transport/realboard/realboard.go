@@ -1,0 +1,237 @@
+// Package realboard starts the real MicroPython builds of shared/BOARDS.md
+// for tests: the BBC micro:bit firmware on QEMU, MicroPython 1.27 compiled
+// to WebAssembly behind scripts/wasm-board/bridge.mjs, and the MicroPython
+// 1.25 Unix port from Debian 13. scripts/install-boards.sh installs all
+// three. It is test support, imported only by _test files; each function
+// takes the test and stops what it started at the test's cleanup.
+//
+// Where the boards are (defaults in parentheses):
+//
+//	IOTKERNEL_MICROBIT_FIRMWARE  (/usr/share/firmware-microbit-micropython/firmware.hex)
+//	IOTKERNEL_QEMU_ARM           (qemu-system-arm on PATH)
+//	IOTKERNEL_WASM_BRIDGE        ($REPO/scripts/wasm-board/bridge.mjs)
+//	IOTKERNEL_WASM_MODULE        (the npm package next to the bridge)
+//	IOTKERNEL_NODE               (node on PATH)
+//	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
+//
+// A board that cannot be started fails the test with the reason and what
+// to install, unless IOTKERNEL_SKIP_REAL_BOARDS=1, which skips it (and
+// says so in the test's log).
+package realboard
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// InstallHint says how to get the boards.
+const InstallHint = "install the real boards with `sudo scripts/install-boards.sh` (see shared/BOARDS.md), or set IOTKERNEL_SKIP_REAL_BOARDS=1 to skip these tests"
+
+// Missing fails the test because a real board cannot be started, or
+// skips it when IOTKERNEL_SKIP_REAL_BOARDS=1 asks for that.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	reason := fmt.Sprintf(format, args...)
+	if os.Getenv("IOTKERNEL_SKIP_REAL_BOARDS") == "1" {
+		t.Skipf("IOTKERNEL_SKIP_REAL_BOARDS=1: %s", reason)
+	}
+	t.Fatalf("cannot start the real board: %s; %s", reason, InstallHint)
+}
+
+// RepoRoot returns the directory holding go.mod above the test's working
+// directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// File returns $env, or def, and fails (or skips) the test when that file
+// does not exist.
+func File(t testing.TB, env, def, what string) string {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		path = def
+	}
+	if _, err := os.Stat(path); err != nil {
+		Missing(t, "%s not found (%v; set %s)", what, err, env)
+	}
+	return path
+}
+
+// Command returns $env, or name, looked up on PATH.
+func Command(t testing.TB, env, name string) string {
+	t.Helper()
+	if v := os.Getenv(env); v != "" {
+		name = v
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "%s not found (%v; set %s)", name, err, env)
+	}
+	return path
+}
+
+// UnixPort returns the path of the MicroPython Unix port (the wrapper
+// scripts/install-boards.sh writes, which runs it with Debian 13's loader).
+// The transport's "local" board finds it through $IOTKERNEL_MICROPYTHON.
+func UnixPort(t testing.TB) string {
+	t.Helper()
+	return File(t, "IOTKERNEL_MICROPYTHON",
+		filepath.Join(RepoRoot(t), ".cache", "boards", "trixie", "micropython"), "MicroPython Unix port")
+}
+
+// Wasm returns the exec: URL of the WebAssembly board: Node.js running the
+// bridge, which gives MicroPython's pyexec to stdin and stdout. Each Open
+// of the URL starts a fresh board.
+func Wasm(t testing.TB) string {
+	t.Helper()
+	bridge := File(t, "IOTKERNEL_WASM_BRIDGE",
+		filepath.Join(RepoRoot(t), "scripts", "wasm-board", "bridge.mjs"), "WebAssembly board bridge")
+	module := filepath.Join(filepath.Dir(bridge), "node_modules", "@micropython", "micropython-webassembly-pyscript", "package.json")
+	File(t, "IOTKERNEL_WASM_MODULE", module, "npm package @micropython/micropython-webassembly-pyscript")
+	node := Command(t, "IOTKERNEL_NODE", "node")
+	return fmt.Sprintf("exec:%q %q", node, bridge)
+}
+
+// qemuMicrobit starts QEMU with the micro:bit firmware, its UART given to
+// QEMU as serial (e.g. "pty" or "tcp:..."), and stops it at cleanup. It
+// returns once ready reports true for a line of QEMU's console output, or
+// once up is closed (QEMU prints nothing when it serves the UART on TCP).
+func qemuMicrobit(t testing.TB, serial string, ready func(line string) bool, up <-chan struct{}) {
+	t.Helper()
+	firmware := File(t, "IOTKERNEL_MICROBIT_FIRMWARE",
+		"/usr/share/firmware-microbit-micropython/firmware.hex", "micro:bit firmware")
+	qemu := Command(t, "IOTKERNEL_QEMU_ARM", "qemu-system-arm")
+	cmd := exec.Command(qemu, "-M", "microbit",
+		"-device", "loader,file="+firmware,
+		"-nographic", "-monitor", "none", "-serial", serial)
+	console, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		Missing(t, "start %s: %v", qemu, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(console)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	// Once ready, the console is drained until QEMU exits (at cleanup),
+	// so that QEMU never blocks writing to it.
+	drain := func() {
+		go func() {
+			for range lines {
+			}
+		}()
+	}
+	var seen []string
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				Missing(t, "qemu exited before the board was ready: %q", seen)
+			}
+			seen = append(seen, line)
+			if ready(line) {
+				drain()
+				return
+			}
+		case <-up:
+			drain()
+			return
+		case <-timeout:
+			Missing(t, "qemu did not get ready in 10 s; it printed %q", seen)
+		}
+	}
+}
+
+var ptyLine = regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
+
+// MicrobitPTY starts the emulated micro:bit with its UART on a pty and
+// returns the pty's path, which opens like a USB serial port.
+func MicrobitPTY(t testing.TB) string {
+	t.Helper()
+	var path string
+	qemuMicrobit(t, "pty", func(line string) bool {
+		if m := ptyLine.FindStringSubmatch(line); m != nil {
+			path = m[1]
+			return true
+		}
+		return false
+	}, nil)
+	return path
+}
+
+// MicrobitSocket starts the emulated micro:bit with its UART as a TCP
+// server on 127.0.0.1 and returns its socket:// URL. The server takes one
+// client at a time, and a new one once the last has gone, so a test may
+// close the link and open it again; the board keeps running in between.
+func MicrobitSocket(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	up := make(chan struct{})
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	defer func() {
+		close(stop)
+		<-polled
+	}()
+	go func() {
+		defer close(polled)
+		// QEMU prints nothing when its TCP server is up: poll the port.
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+				c.Close()
+				close(up)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	_, port, _ := net.SplitHostPort(addr)
+	qemuMicrobit(t, fmt.Sprintf("tcp:127.0.0.1:%s,server=on,wait=off", port), func(string) bool { return false }, up)
+	return "socket://" + addr
+}
