@@ -3,6 +3,7 @@ package router
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // Transcript tests: each testdata/*.txtar file is a notebook run top to
@@ -37,9 +39,18 @@ import (
 // prints something unexpected fails. -update rewrites the exact sections
 // from what the cells produced.
 //
-// The archive's comment may hold "requires: local", which runs the
-// transcript against the real MicroPython Unix port (BOARDS.md, board 3);
-// when that board is missing the test fails, saying how to install it.
+// The archive's comment may hold a line "requires: BOARD...", naming real
+// MicroPython boards (BOARDS.md) the transcript runs on:
+//
+//	local     the Unix port (board 3), found through $IOTKERNEL_MICROPYTHON
+//	microbit  the micro:bit firmware on QEMU (board 1), its UART on a TCP
+//	          socket on 127.0.0.1
+//	wasm      MicroPython compiled to WebAssembly under Node.js (board 2)
+//
+// The harness starts each one (package realboard) and names it in the
+// boards file, so that the transcript says "%connect microbit" or
+// "%connect wasm"; "local" is a URL already. A board that is missing fails
+// the test, saying what to install.
 //
 // In cells, $WORK is the test's temporary directory (also the working
 // directory, the store's and the boards file's home) and $ROOT the repo.
@@ -124,19 +135,22 @@ func runTranscript(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 	root := repoRoot(t)
+	// The boards start before the session, so that the session's cleanup,
+	// which closes the links, runs before theirs.
+	boards := startBoards(t, requiredBoards(string(ar.Comment)))
 	work := t.TempDir()
 	t.Chdir(work)
 	t.Setenv("IOTKERNEL_STORE", filepath.Join(work, "store.json"))
-	t.Setenv("IOTKERNEL_BOARDS", filepath.Join(work, "boards.json"))
-	if strings.Contains(string(ar.Comment), "requires: local") {
-		mp := os.Getenv("IOTKERNEL_MICROPYTHON")
-		if mp == "" {
-			mp = filepath.Join(root, ".cache", "boards", "trixie", "micropython")
+	boardsFile := filepath.Join(work, "boards.json")
+	t.Setenv("IOTKERNEL_BOARDS", boardsFile)
+	if len(boards) > 0 {
+		data, err := json.MarshalIndent(boards, "", "  ")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, err := os.Stat(mp); err != nil {
-			t.Fatalf("this transcript runs on the real MicroPython Unix port, which is missing (%v): run `sudo scripts/install-boards.sh` or set IOTKERNEL_MICROPYTHON", err)
+		if err := os.WriteFile(boardsFile, append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		t.Setenv("IOTKERNEL_MICROPYTHON", mp)
 	}
 	expand := strings.NewReplacer("$WORK", work, "$ROOT", root)
 
@@ -234,6 +248,38 @@ func runTranscript(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// requiredBoards returns the boards named by the "requires:" lines of an
+// archive's comment.
+func requiredBoards(comment string) []string {
+	var names []string
+	for _, line := range strings.Split(comment, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "requires:"); ok {
+			names = append(names, strings.Fields(rest)...)
+		}
+	}
+	return names
+}
+
+// startBoards starts the named real boards, stopped at the test's cleanup,
+// and returns the boards file entries for them.
+func startBoards(t *testing.T, names []string) map[string]string {
+	t.Helper()
+	boards := map[string]string{}
+	for _, name := range names {
+		switch name {
+		case "local":
+			t.Setenv("IOTKERNEL_MICROPYTHON", realboard.UnixPort(t))
+		case "microbit":
+			boards[name] = realboard.MicrobitSocket(t)
+		case "wasm":
+			boards[name] = realboard.Wasm(t)
+		default:
+			t.Fatalf("requires: unknown board %q (want local, microbit or wasm)", name)
+		}
+	}
+	return boards
 }
 
 func unexpand(s, work, root string) string {
