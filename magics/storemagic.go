@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/iotkernel/iotkernel/store"
 )
@@ -117,9 +118,17 @@ func storeVars(ctx context.Context, env Env, st *store.Store, names []string) er
 		if err != nil {
 			return err
 		}
+		// The steps compile one by one, which a micro:bit's heap has room
+		// for. The board's traceback travels in the error, so stderr is
+		// not shown twice.
 		var out strings.Builder
-		if err := b.Exec(ctx, store.PythonDump(names...), &out, env.Stderr()); err != nil {
-			return err
+		for _, step := range store.PythonDumpSteps(names...) {
+			if err := b.Exec(ctx, step, &out, io.Discard); err != nil {
+				cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				b.Exec(cleanCtx, store.PythonDumpCleanup, io.Discard, io.Discard)
+				cancel()
+				return err
+			}
 		}
 		vals, err = store.ParsePythonDump(out.String())
 		if err != nil {
@@ -186,7 +195,7 @@ func restoreVars(ctx context.Context, env Env, st *store.Store, names []string) 
 	if err != nil {
 		return err
 	}
-	if err := b.Exec(ctx, code, env.Stdout(), env.Stderr()); err != nil {
+	if err := b.Exec(ctx, code, env.Stdout(), io.Discard); err != nil {
 		return err
 	}
 	for _, n := range names {

@@ -237,13 +237,16 @@ func (v Value) has(k Kind) bool {
 	return false
 }
 
-// dumpFunc is the board side of PythonDump. It keeps to what MicroPython
-// 1.9 and CPython 3 share: no f-strings, no json or binascii (absent on
-// small ports), no type.__name__ (absent on the micro:bit), and only ASCII
-// output. It is terse, one-space indented, with no class and no extra
-// pass over the value, because a micro:bit has about 8 KB free to receive
-// and compile it in. Builtins are reached through the builtins module,
-// since notebooks do shadow list, type or bytes.
+// dumpSteps are the board side of PythonDump, in three parts that the
+// board compiles one at a time (PythonDumpSteps): a micro:bit, with some 7
+// KB of heap free, cannot hold the source and parse tree of all three at
+// once next to the user's variables. They keep to what MicroPython 1.9
+// and CPython 3 share: no f-strings, no json or binascii (absent on small
+// ports), no type.__name__ (absent on the micro:bit), and only ASCII
+// output. They are terse, one-space indented, with no class and no extra
+// pass over the value, and share one module of builtins, since notebooks
+// do shadow list, type or bytes. Every name they define starts with
+// _iotk_ and is deleted by the last step.
 //
 // Each value becomes one line "=NAME TOKENS" (see dumpParser). str and bytes
 // are written byte by byte, printable ASCII as is and everything else, '%'
@@ -257,84 +260,109 @@ func (v Value) has(k Kind) bool {
 // encoding raises (MemoryError, nesting too deep) the
 // broken line is ended and an error record "!NAME E TEXT;" follows, which
 // ParsePythonDump prefers. An undefined name is "!NAME N".
-const dumpFunc = `def _iotk_store_dump(names,bad,begin,end):
- import builtins as B
- I,S,P,o=B.isinstance,B.str,B.print,[]
- try:
-  from struct import pack
-  pack('>d',1.0)
- except B.Exception:
-  pack=None
- def w(s):
-  o.append(s)
-  if B.len(o)>31:
-   P(''.join(o),end='')
-   del o[:]
- def q(b):
-  for c in b:
-   w(B.chr(c) if 31<c<127 and c!=37 and c!=59 else '%%%02x'%c)
-  w(';')
- def v(x):
-  s,d=[0,x],0
-  while s:
-   x=s.pop()
-   if s.pop():
-    w(x)
-    d-=1
-   elif x is None or x is True or x is False:
-    w('N' if x is None else 'T' if x else 'F')
-   elif I(x,B.int):
-    w('i'+S(x)+';')
-   elif I(x,B.float):
-    if pack:
-     w('f')
-     for c in pack('>d',x):
-      w('%02x'%c)
-     w(';')
-    else:
-     w('g'+B.repr(x)+';')
-   elif I(x,S):
-    w('s')
-    q(B.bytes(x,'utf-8'))
-   elif I(x,(B.bytes,B.bytearray)):
-    w('b' if I(x,B.bytes) else 'a')
-    q(x)
-   elif I(x,(B.list,B.tuple,B.dict)):
-    d+=1
-    if d>100:
-     raise B.ValueError('nested more than 100 levels deep')
-    t='[]' if I(x,B.list) else '()' if I(x,B.tuple) else '{}'
-    w(t[0])
-    s+=[1,t[1]]
-    y=B.list(x)
-    i=B.len(y)
-    while i:
-     i-=1
-     if t=='{}':
-      s+=[0,x[y[i]]]
-     s+=[0,y[i]]
+var dumpSteps = [...]string{
+	// The output buffer, its writer, the escaper, and struct's pack when
+	// it can pack a double.
+	`import builtins as _iotk_B
+_iotk_o=[]
+def _iotk_w(s):
+ o=_iotk_o
+ o.append(s)
+ if _iotk_B.len(o)>31:
+  _iotk_B.print(''.join(o),end='')
+  del o[:]
+def _iotk_q(b):
+ w,C=_iotk_w,_iotk_B.chr
+ for c in b:
+  w(C(c) if 31<c<127 and c!=37 and c!=59 else '%%%02x'%c)
+ w(';')
+try:
+ from struct import pack as _iotk_pk
+ _iotk_pk('>d',1.0)
+except _iotk_B.Exception:
+ _iotk_pk=None
+`,
+	// The encoder of one value.
+	`def _iotk_v(x):
+ B,w,pack=_iotk_B,_iotk_w,_iotk_pk
+ I,S=B.isinstance,B.str
+ s,d=[0,x],0
+ while s:
+  x=s.pop()
+  if s.pop():
+   w(x)
+   d-=1
+  elif x is None or x is True or x is False:
+   w('N' if x is None else 'T' if x else 'F')
+  elif I(x,B.int):
+   w('i'+S(x)+';')
+  elif I(x,B.float):
+   if pack:
+    w('f')
+    for c in pack('>d',x):
+     w('%02x'%c)
+    w(';')
    else:
-    w('?')
-    q(B.bytes(S(B.type(x)),'utf-8'))
+    w('g'+B.repr(x)+';')
+  elif I(x,S):
+   w('s')
+   _iotk_q(B.bytes(x,'utf-8'))
+  elif I(x,(B.bytes,B.bytearray)):
+   w('b' if I(x,B.bytes) else 'a')
+   _iotk_q(x)
+  elif I(x,(B.list,B.tuple,B.dict)):
+   d+=1
+   if d>100:
+    raise B.ValueError('nested more than 100 levels deep')
+   t='[]' if I(x,B.list) else '()' if I(x,B.tuple) else '{}'
+   w(t[0])
+   s+=[1,t[1]]
+   y=B.list(x)
+   i=B.len(y)
+   while i:
+    i-=1
+    if t=='{}':
+     s+=[0,x[y[i]]]
+    s+=[0,y[i]]
+  else:
+   w('?')
+   _iotk_q(B.bytes(S(B.type(x)),'utf-8'))
+`,
+	// The records, between the markers (the call follows).
+	`def _iotk_store_dump(names,bad,begin,end):
+ B,o=_iotk_B,_iotk_o
+ P,S=B.print,B.str
  g=B.globals()
  P(begin)
  for n in names:
   try:
    if n in g:
-    w('='+n+' ')
-    v(g[n])
+    _iotk_w('='+n+' ')
+    _iotk_v(g[n])
     P(''.join(o))
    else:
     P('!'+n+' N')
   except B.Exception as x:
    del o[:]
    P('\n!'+n+' E ',end='')
-   q(B.bytes(S(B.type(x))+': '+S(x),'utf-8'))
+   _iotk_q(B.bytes(S(B.type(x))+': '+S(x),'utf-8'))
    P(''.join(o))
   del o[:]
  for n in bad:
   P('!'+n+' I')
  P(end)
+`,
+}
+
+// dumpDel deletes every name the dump steps define.
+const dumpDel = "del _iotk_store_dump, _iotk_v, _iotk_q, _iotk_w, _iotk_pk, _iotk_o, _iotk_B\n"
+
+// PythonDumpCleanup deletes what the steps of PythonDumpSteps leave on the
+// board when one of them failed (each is deleted whether it was defined
+// or not), so that an interrupted dump leaves no names behind.
+const PythonDumpCleanup = `for _iotk_n in ('_iotk_store_dump', '_iotk_v', '_iotk_q', '_iotk_w', '_iotk_pk', '_iotk_o', '_iotk_B'):
+ globals().pop(_iotk_n, None)
+del _iotk_n
 `
 
 // PythonDump returns a Python snippet for the board that prints the named
@@ -342,7 +370,17 @@ const dumpFunc = `def _iotk_store_dump(names,bad,begin,end):
 // later and on CPython 3, prints only ASCII lines between two marker lines,
 // and leaves no names behind. Names that are not identifiers, and
 // repeats, are reported by ParsePythonDump rather than sent to the board.
+// It is the steps of PythonDumpSteps in one.
 func PythonDump(names ...string) string {
+	return strings.Join(PythonDumpSteps(names...), "")
+}
+
+// PythonDumpSteps returns PythonDump as snippets to run one after the
+// other in the same namespace, each compiled on its own, so that a board
+// with little memory never holds all the source at once. Only the last
+// prints. After an error in one of them, PythonDumpCleanup removes what
+// the earlier ones defined.
+func PythonDumpSteps(names ...string) []string {
 	var good, bad []string
 	seen := make(map[string]bool)
 	for _, n := range names {
@@ -364,8 +402,9 @@ func PythonDump(names ...string) string {
 		return "[" + strings.Join(q, ", ") + "]"
 	}
 	same := func(s string) string { return s }
-	return dumpFunc + "try:\n    _iotk_store_dump(" + list(good, same) + ", " + list(bad, escapeDump) + ", " +
-		pyQuoteASCII(dumpBegin) + ", " + pyQuoteASCII(dumpEnd) + ")\nfinally:\n    del _iotk_store_dump\n"
+	call := "try:\n _iotk_store_dump(" + list(good, same) + ", " + list(bad, escapeDump) + ", " +
+		pyQuoteASCII(dumpBegin) + ", " + pyQuoteASCII(dumpEnd) + ")\nfinally:\n " + dumpDel
+	return []string{dumpSteps[0], dumpSteps[1], dumpSteps[2] + call}
 }
 
 func pyQuoteASCII(s string) string {
