@@ -15,82 +15,164 @@ import (
 )
 
 // Board files travel through Exec as Python snippets that use nothing
-// beyond what every port has: open, os.stat/listdir and print. Data goes
-// up as ASCII-only literals (base64 through binascii when the board has
-// it, else bytes literals with \x escapes, whichever is shorter for the
-// chunk) and comes down as base64 or, without binascii, hex built by
-// hand, so no byte outside printable ASCII crosses the raw REPL. Each
-// file is verified by a hash the board computes: SHA-256 where it has
-// hashlib, else Adler-32 in plain Python, which the host computes too.
+// beyond what every port has: open, os.listdir and print, and os.stat
+// where the port has it (the micro:bit's flat filesystem has only
+// os.size). Data goes up as ASCII-only literals (base64 through binascii
+// when the board has it, else bytes literals with \x escapes, whichever is
+// shorter for the chunk) and comes down as base64 or, without binascii,
+// hex built by hand, so no byte outside printable ASCII crosses the raw
+// REPL. Each file is verified by a hash the board computes: SHA-256 where
+// it has hashlib, else Adler-32 in plain Python, which the host computes
+// too.
+//
+// A micro:bit has about 9 KB of heap, in which the raw REPL holds a
+// snippet's source while it compiles it: a snippet gets only the helpers
+// it uses (pyPrelude), written tersely, and uploads go in chunks sized to
+// the board's free memory.
 
-// pyPrelude defines the helpers the snippets share, as globals prefixed
-// _ik_ that pyCleanup removes.
-const pyPrelude = `try:
-    import os as _ik_os
+// A pyHelper is one definition the snippets share, a global prefixed _ik_
+// that pyCleanup removes.
+type pyHelper struct {
+	name string
+	code string
+}
+
+// pyHelpers in the order they are defined.
+var pyHelpers = []pyHelper{
+	{"_ik_os", `try:
+ import os as _ik_os
 except ImportError:
-    import uos as _ik_os
-def _ik_isdir(st):
-    return st[0] & 0x4000 != 0
-def _ik_join(d, n):
-    if not d:
-        return n
-    if d[-1] == '/':
-        return d + n
-    return d + '/' + n
-def _ik_hexs(bs):
-    return ''.join(['%02x' % c for c in bs])
-def _ik_hasher():
-    try:
-        import hashlib
-    except ImportError:
-        try:
-            import uhashlib as hashlib
-        except ImportError:
-            return None
-    try:
-        return hashlib.sha256()
-    except Exception:
-        return None
-def _ik_sum(h, ad, d):
-    if h is not None:
-        h.update(d)
-        return ad
-    a = ad[0]
-    b = ad[1]
-    for c in d:
-        a = (a + c) % 65521
-        b = (b + a) % 65521
-    return (a, b)
-def _ik_digest(h, ad):
-    if h is not None:
-        return 'sha256 ' + _ik_hexs(h.digest())
-    return 'adler32 %04x%04x' % (ad[1], ad[0])
-def _ik_hash(p):
-    h = _ik_hasher()
-    ad = (1, 0)
-    f = open(p, 'rb')
-    try:
-        while True:
-            d = f.read(512)
-            if not d:
-                break
-            ad = _ik_sum(h, ad, d)
-    finally:
-        f.close()
-    return _ik_digest(h, ad)
-def _ik_stat(p):
-    try:
-        st = _ik_os.stat(p) if p else None
-    except OSError:
-        return None
-    if st is None or _ik_isdir(st):
-        return ('d', 0)
-    return ('f', st[6])
-`
+ import uos as _ik_os
+`},
+	{"_ik_isdir", `def _ik_isdir(st):
+ return st[0] & 0x4000 != 0
+`},
+	{"_ik_join", `def _ik_join(d, n):
+ if not d:
+  return n
+ if d[-1] == '/':
+  return d + n
+ return d + '/' + n
+`},
+	{"_ik_hexs", `def _ik_hexs(bs):
+ return ''.join(['%02x' % c for c in bs])
+`},
+	{"_ik_hasher", `def _ik_hasher():
+ try:
+  import hashlib
+ except ImportError:
+  try:
+   import uhashlib as hashlib
+  except ImportError:
+   return None
+ try:
+  return hashlib.sha256()
+ except Exception:
+  return None
+`},
+	{"_ik_sum", `def _ik_sum(h, ad, d):
+ if h is not None:
+  h.update(d)
+  return ad
+ a, b = ad
+ for c in d:
+  a = (a + c) % 65521
+  b = (b + a) % 65521
+ return (a, b)
+`},
+	{"_ik_digest", `def _ik_digest(h, ad):
+ if h is not None:
+  return 'sha256 ' + _ik_hexs(h.digest())
+ return 'adler32 %04x%04x' % (ad[1], ad[0])
+`},
+	{"_ik_hash", `def _ik_hash(p):
+ h = _ik_hasher()
+ ad = (1, 0)
+ f = open(p, 'rb')
+ try:
+  while True:
+   d = f.read(512)
+   if not d:
+    break
+   ad = _ik_sum(h, ad, d)
+ finally:
+  f.close()
+ return _ik_digest(h, ad)
+`},
+	// _ik_stat is ('d', 0) for a directory, ('f', size) for a file, None
+	// for nothing. Without os.stat (the micro:bit) every name is a file
+	// and "" the one directory.
+	{"_ik_stat", `def _ik_stat(p):
+ if not p:
+  return ('d', 0)
+ st = getattr(_ik_os, 'stat', None)
+ try:
+  if st is None:
+   return ('f', _ik_os.size(p))
+  st = st(p)
+ except OSError:
+  return None
+ if _ik_isdir(st):
+  return ('d', 0)
+ return ('f', st[6])
+`},
+}
 
-// pyCleanup deletes the globals of pyPrelude and of the transfers.
+// pyPrelude returns the definitions of the helpers that code uses, and of
+// those that they use.
+func pyPrelude(code string) string {
+	need := map[string]bool{}
+	for grew := true; grew; {
+		grew = false
+		for _, h := range pyHelpers {
+			if need[h.name] {
+				continue
+			}
+			if mentions(code, h.name) {
+				need[h.name], grew = true, true
+				continue
+			}
+			for _, o := range pyHelpers {
+				if need[o.name] && mentions(o.code, h.name) {
+					need[h.name], grew = true, true
+					break
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	for _, h := range pyHelpers {
+		if need[h.name] {
+			b.WriteString(h.code)
+		}
+	}
+	return b.String()
+}
+
+// mentions reports whether code uses the identifier name.
+func mentions(code, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(code[i:], name)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(name)
+		if end == len(code) || !isIdentByte(code[end]) {
+			if start := i + j; start == 0 || !isIdentByte(code[start-1]) {
+				return true
+			}
+		}
+		i = end
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// pyCleanup deletes the helpers and the transfers' globals.
 const pyCleanup = `for _ik_n in [n for n in globals() if n.startswith('_ik_') and n != '_ik_n']:
-    del globals()[_ik_n]
+ del globals()[_ik_n]
 globals().pop('_ik_n', None)
 `
 
@@ -146,10 +228,14 @@ func runPy(ctx context.Context, b Board, code string) (string, error) {
 	return out.String(), err
 }
 
-// withPrelude runs body after pyPrelude and removes every _ik_ name
-// afterwards, in one Exec.
+// withPrelude runs body after the helpers it uses and removes every _ik_
+// name afterwards, in one Exec, or in a second one when body raised.
 func withPrelude(ctx context.Context, b Board, body string) (string, error) {
-	return runPy(ctx, b, pyPrelude+body+pyCleanup)
+	out, err := runPy(ctx, b, pyPrelude(body)+body+pyCleanup)
+	if err != nil {
+		cleanup(ctx, b)
+	}
+	return out, err
 }
 
 // fileHash is a hash as the board reports it: "sha256 HEX" or
@@ -178,12 +264,15 @@ func statBoard(ctx context.Context, b Board, path string, hashIfSize int64) (boa
 	body := fmt.Sprintf(`_ik_p = %s
 _ik_s = _ik_stat(_ik_p)
 if _ik_s is None:
-    print('stat=n')
+ print('stat=n')
 else:
-    print('stat=%%s %%d' %% _ik_s)
-    if _ik_s[0] == 'f' and _ik_s[1] == %d:
-        print('hash=' + _ik_hash(_ik_p))
-`, pyStr(path), hashIfSize)
+ print('stat=%%s %%d' %% _ik_s)
+`, pyStr(path))
+	if hashIfSize >= 0 {
+		body += fmt.Sprintf(` if _ik_s[0] == 'f' and _ik_s[1] == %d:
+  print('hash=' + _ik_hash(_ik_p))
+`, hashIfSize)
+	}
 	out, err := withPrelude(ctx, b, body)
 	if err != nil {
 		return boardStat{}, err
@@ -219,15 +308,15 @@ func listBoard(ctx context.Context, b Board, path string) (entries []boardEntry,
 	body := fmt.Sprintf(`_ik_p = %s
 _ik_s = _ik_stat(_ik_p)
 if _ik_s is None:
-    print('missing')
+ print('missing')
 elif _ik_s[0] == 'f':
-    print('file')
-    print('f %%d %%s' %% (_ik_s[1], _ik_p))
+ print('file')
+ print('f %%d %%s' %% (_ik_s[1], _ik_p))
 else:
-    print('dir')
-    for _ik_n in sorted(_ik_os.listdir(_ik_p) if _ik_p else _ik_os.listdir()):
-        _ik_s = _ik_stat(_ik_join(_ik_p, _ik_n))
-        print('%%s %%d %%s' %% (_ik_s[0], _ik_s[1], _ik_n))
+ print('dir')
+ for _ik_n in sorted(_ik_os.listdir(_ik_p) if _ik_p else _ik_os.listdir()):
+  _ik_s = _ik_stat(_ik_join(_ik_p, _ik_n))
+  print('%%s %%d %%s' %% (_ik_s[0], _ik_s[1], _ik_n))
 `, pyStr(path))
 	out, err := withPrelude(ctx, b, body)
 	if err != nil {
@@ -267,30 +356,32 @@ func boardJoin(dir, name string) string {
 // readBoardFile downloads path from b, reporting progress (bytes of the
 // file received so far) to onProgress, and verifies it by hash.
 func readBoardFile(ctx context.Context, b Board, path string, size int64, onProgress func(int64)) ([]byte, error) {
+	// Without binascii the hex of a chunk is built from one string per
+	// byte: small chunks keep that within a micro:bit's heap.
 	body := fmt.Sprintf(`def _ik_get(p):
-    try:
-        from binascii import b2a_base64 as e
-    except ImportError:
-        try:
-            from ubinascii import b2a_base64 as e
-        except ImportError:
-            e = None
-    h = _ik_hasher()
-    ad = (1, 0)
-    f = open(p, 'rb')
-    try:
-        while True:
-            d = f.read(768)
-            if not d:
-                break
-            ad = _ik_sum(h, ad, d)
-            if e is None:
-                print('H' + _ik_hexs(d))
-            else:
-                print('B' + e(d).decode().strip())
-    finally:
-        f.close()
-    print('hash=' + _ik_digest(h, ad))
+ try:
+  from binascii import b2a_base64 as e
+ except ImportError:
+  try:
+   from ubinascii import b2a_base64 as e
+  except ImportError:
+   e = None
+ h = _ik_hasher()
+ ad = (1, 0)
+ f = open(p, 'rb')
+ try:
+  while True:
+   d = f.read(768 if e else 64)
+   if not d:
+    break
+   ad = _ik_sum(h, ad, d)
+   if e is None:
+    print('H' + _ik_hexs(d))
+   else:
+    print('B' + e(d).decode().strip())
+ finally:
+  f.close()
+ print('hash=' + _ik_digest(h, ad))
 _ik_get(%s)
 `, pyStr(path))
 	lw := &lineWriter{onLine: func(line string) error { return nil }}
@@ -319,9 +410,11 @@ _ik_get(%s)
 		}
 		return nil
 	}
-	err := b.Exec(ctx, pyPrelude+body+pyCleanup, lw, io.Discard)
+	err := b.Exec(ctx, pyPrelude(body)+body+pyCleanup, lw, io.Discard)
 	if err == nil {
 		err = lw.Flush()
+	} else {
+		cleanup(ctx, b)
 	}
 	if err != nil {
 		return nil, err
@@ -370,37 +463,57 @@ func (w *lineWriter) Flush() error {
 	return w.err
 }
 
-// writeBoardFile uploads data to path on b in chunks of chunk bytes (one
-// Exec each), appending when appendTo, reporting progress, and verifies
-// the result by hash (by size when appending).
+// writeBoardFile uploads data to path on b in chunks of at most chunk
+// bytes (one Exec each; fewer on a board with little free memory),
+// appending when appendTo, reporting progress, and verifies the result by
+// hash (by size when appending).
 func writeBoardFile(ctx context.Context, b Board, path string, data []byte, appendTo bool, chunk int, onProgress func(int64)) (err error) {
 	mode := "wb"
 	if appendTo {
 		mode = "ab"
 	}
+	// The helpers the last Exec uses are defined by the first.
+	finish := fmt.Sprintf(`_ik_f.close()
+print('hash=' + _ik_hash(%[1]s))
+print('size=%%d' %% _ik_stat(%[1]s)[1])
+`, pyStr(path)) + pyCleanup
+	// open raises ValueError for a mode the port lacks (the micro:bit
+	// cannot append).
 	start := fmt.Sprintf(`try:
-    _ik_f = open(%s, %s)
-    print('open=ok')
-except OSError as e:
-    print('open=%%s' %% e)
+ _ik_f = open(%s, %s)
+ print('open=ok')
+except ValueError:
+ print('open=mode')
+except OSError as _ik_e:
+ print('open=%%s' %% _ik_e)
 try:
-    from binascii import a2b_base64 as _ik_b
+ from binascii import a2b_base64 as _ik_b
 except ImportError:
-    try:
-        from ubinascii import a2b_base64 as _ik_b
-    except ImportError:
-        _ik_b = None
+ try:
+  from ubinascii import a2b_base64 as _ik_b
+ except ImportError:
+  _ik_b = None
 print('b64=%%d' %% (_ik_b is not None))
+try:
+ import gc as _ik_gc
+ _ik_gc.collect()
+ print('free=%%d' %% _ik_gc.mem_free())
+except Exception:
+ pass
 `, pyStr(path), pyStr(mode))
-	out, err := runPy(ctx, b, pyPrelude+start)
+	out, err := runPy(ctx, b, pyPrelude(start+finish)+start)
 	if err != nil {
+		cleanup(ctx, b)
 		return err
 	}
 	kv := parseKeyValues(out)
 	if kv["open"] != "ok" {
 		cleanup(ctx, b)
-		if kv["open"] == "" {
+		switch kv["open"] {
+		case "":
 			return fmt.Errorf("write :%s: unexpected answer from the board %q", path, short(out, 200))
+		case "mode":
+			return fmt.Errorf("write :%s: this board cannot open a file in mode %q (its port lacks it): write the whole file instead", path, mode)
 		}
 		return fmt.Errorf("write :%s: the board cannot open it: %s (does its directory exist? %%mkdir :DIR makes one)", path, kv["open"])
 	}
@@ -410,11 +523,14 @@ print('b64=%%d' %% (_ik_b is not None))
 		}
 	}()
 	b64 := kv["b64"] == "1"
+	chunk = uploadChunk(chunk, kv["free"], b64)
 	for off := 0; off < len(data); off += chunk {
 		p := data[off:min(off+chunk, len(data))]
 		lit := pyBytes(p)
 		if b64 {
-			if enc := "_ik_b('" + base64.StdEncoding.EncodeToString(p) + "')"; len(enc) < len(lit) {
+			// bytes, not str: micropython-lib's binascii.py (the
+			// WebAssembly port's) decodes only bytes.
+			if enc := "_ik_b(b'" + base64.StdEncoding.EncodeToString(p) + "')"; len(enc) < len(lit) {
 				lit = enc
 			}
 		}
@@ -425,7 +541,7 @@ print('b64=%%d' %% (_ik_b is not None))
 			onProgress(int64(off + len(p)))
 		}
 	}
-	out, err = runPy(ctx, b, "_ik_f.close()\nprint('hash=' + _ik_hash("+pyStr(path)+"))\nprint('size=%d' % _ik_os.stat("+pyStr(path)+")[6])\n"+pyCleanup)
+	out, err = runPy(ctx, b, finish)
 	if err != nil {
 		return err
 	}
@@ -441,6 +557,24 @@ print('b64=%%d' %% (_ik_b is not None))
 		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s (%s bytes), the host sent %s (%d bytes); try again", path, sum, kv["size"], want, len(data))
 	}
 	return nil
+}
+
+// uploadChunk returns how many file bytes to send per Exec: at most limit,
+// and little enough that the board, with free bytes of heap (as it
+// reported them, "" when it could not), can hold the chunk's source while
+// it compiles it: the source of a bytes literal is up to four times the
+// chunk, base64 a third more than it, and the raw REPL's buffer grows by
+// copying, so a chunk takes some ten times its size for a moment.
+func uploadChunk(limit int, free string, b64 bool) int {
+	n, err := strconv.Atoi(free)
+	if err != nil || n <= 0 {
+		return limit
+	}
+	per := 16 // bytes of heap per byte of chunk, with a margin
+	if b64 {
+		per = 8
+	}
+	return min(limit, (n/per)&^63+64)
 }
 
 // cleanup closes a transfer's file on the board and removes its names,

@@ -204,12 +204,14 @@ func mkdirBoard(ctx context.Context, b Board, p string, existOK bool) error {
 _ik_s = _ik_stat(_ik_p)
 if _ik_s is not None:
     print('mkdir=' + _ik_s[0])
+elif not hasattr(_ik_os, 'mkdir'):
+    print('mkdir=nodirs')
 else:
     try:
         _ik_os.mkdir(_ik_p)
         print('mkdir=ok')
-    except OSError as e:
-        print('mkdir=%%s' %% e)
+    except OSError as _ik_e:
+        print('mkdir=%%s' %% _ik_e)
 `, pyStr(p)))
 	if err != nil {
 		return err
@@ -224,6 +226,8 @@ else:
 		return fmt.Errorf("mkdir :%s: already exists on the board", p)
 	case "f":
 		return fmt.Errorf("mkdir :%s: a file of that name exists on the board", p)
+	case "nodirs":
+		return fmt.Errorf("mkdir :%s: this board's filesystem has no directories (its os module has no mkdir)", p)
 	case "":
 		return fmt.Errorf("mkdir :%s: unexpected answer from the board %q", p, short(out, 200))
 	default:

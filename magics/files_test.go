@@ -120,7 +120,7 @@ func TestCopyEmptyAndBoardToBoard(t *testing.T) {
 type corruptBoard struct{ *pyBoard }
 
 func (c corruptBoard) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
-	code = strings.Replace(code, "_ik_f.write(_ik_b('A", "_ik_f.write(_ik_b('B", 1)
+	code = strings.Replace(code, "_ik_f.write(_ik_b(b'A", "_ik_f.write(_ik_b(b'B", 1)
 	code = strings.Replace(code, "_ik_f.write(b'\\x00", "_ik_f.write(b'\\x01", 1)
 	return c.pyBoard.Exec(ctx, code, stdout, stderr)
 }
