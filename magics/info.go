@@ -3,6 +3,7 @@ package magics
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -169,10 +170,20 @@ func short(s string, n int) string {
 }
 
 // timeSnippet prints the board's local time, the year of its epoch
-// (2000 on older ports, 1970 on newer) and whether it has an RTC.
+// (2000 on older ports, 1970 on newer) and whether it has an RTC. A port
+// whose time module keeps only ticks since boot (the micro:bit's has no
+// localtime) prints time=none.
 const timeSnippet = `def _ik_time():
-    import time
-    print('time=%d %d %d %d %d %d' % tuple(time.localtime()[:6]))
+    try:
+        import time
+    except ImportError:
+        import utime as time
+    try:
+        t = time.localtime()
+    except AttributeError:
+        print('time=none')
+        return
+    print('time=%d %d %d %d %d %d' % tuple(t[:6]))
     try:
         print('epoch=%d' % time.gmtime(0)[0])
     except Exception:
@@ -209,11 +220,17 @@ del _ik_settime
 // errNoRTC says a board cannot keep the time.
 const errNoRTC = "this board has no real-time clock (no machine.RTC().datetime): its time cannot be set"
 
+// errNoCalendar says a board has no calendar time at all.
+const errNoCalendar = "this board has no calendar clock (its time module has no localtime, only ticks since boot): it cannot tell the date or time"
+
 // boardTime runs timeSnippet and parses its answer.
 func boardTime(ctx context.Context, b Board, stderr io.Writer) (t time.Time, epoch int, rtc bool, err error) {
 	out, kv, err := queryBoard(ctx, b, timeSnippet, stderr)
 	if err != nil {
 		return time.Time{}, 0, false, err
+	}
+	if kv["time"] == "none" {
+		return time.Time{}, 0, false, errors.New("gettime: " + errNoCalendar)
 	}
 	var y, mo, d, h, mi, s int
 	if _, err := fmt.Sscanf(kv["time"], "%d %d %d %d %d %d", &y, &mo, &d, &h, &mi, &s); err != nil {
@@ -253,16 +270,27 @@ func (r *Registry) gettime() Magic {
 // showTime prints the board's time, its offset from the host's, and its
 // epoch when that is not Unix's.
 func (r *Registry) showTime(ctx context.Context, env Env, b Board) error {
+	before := r.opts.Now()
 	bt, epoch, rtc, err := boardTime(ctx, b, env.Stderr())
 	if err != nil {
 		return err
 	}
-	host := r.opts.Now()
-	host = time.Date(host.Year(), host.Month(), host.Day(), host.Hour(), host.Minute(), host.Second(), 0, time.Local)
+	after := r.opts.Now()
+	// The board read its clock, to the second, between before and after:
+	// a clock that is right names a second of that span, even when the
+	// host's second has ticked over meanwhile.
+	var behind time.Duration
+	switch lo := before.Truncate(time.Second); {
+	case bt.Before(lo):
+		behind = lo.Sub(bt)
+	case bt.After(after):
+		behind = after.Sub(bt)
+	}
+	host := time.Date(after.Year(), after.Month(), after.Day(), after.Hour(), after.Minute(), after.Second(), 0, time.Local)
 	const layout = "2006-01-02 15:04:05"
 	w := env.Stdout()
 	fmt.Fprintf(w, "board: %s\nhost:  %s\n", bt.Format(layout), host.Format(layout))
-	switch d := host.Sub(bt).Round(time.Second); {
+	switch d := behind.Round(time.Second); {
 	case d == 0:
 		fmt.Fprintln(w, "the board's clock is right (to the second)")
 	case d > 0:
