@@ -69,6 +69,21 @@ func cellError(err error) error {
 	return textError("Error", err.Error())
 }
 
+// magicOutOfMemory gives a MemoryError that the board raised running a
+// magic's code the advice that fits it: the transport's, to split the
+// cell, is for the user's code. A small board (a micro:bit has 10 KB of
+// heap) fills up with variables and with the names every snippet leaves
+// interned.
+func magicOutOfMemory(magic string, err error) error {
+	var ee *transport.ExecError
+	if !errors.As(err, &ee) || ee.Type != "MemoryError" {
+		return err
+	}
+	c := *ee
+	c.Hint = "the board ran out of memory running " + magic + ": del variables it no longer needs, or %softreset, which frees all its memory and loses its variables (%store keeps some first)"
+	return &c
+}
+
 // textError is an error whose traceback is its message, one line per
 // line, headed by the name as Python prints it.
 func textError(name, msg string) *kernel.CellError {

@@ -164,7 +164,7 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		if body != "" && !strings.HasSuffix(body, "\n") {
 			body += "\n"
 		}
-		return cellError(s.magics.WriteFile(ctx, args, body, env))
+		return cellError(magicOutOfMemory("%%writefile", s.magics.WriteFile(ctx, args, body, env)))
 	}
 	return fmt.Errorf("cell kind %d has no runner", c.Kind)
 }
@@ -179,7 +179,8 @@ func (s *Session) runSegments(ctx context.Context, c Cell, env *cellEnv, run fun
 		case Code:
 			err = run(ctx, seg.Text, seg.Line, env.out)
 		case LineMagic:
-			err = s.magics.Run(ctx, seg.Text, env)
+			name, _, _ := strings.Cut(strings.TrimSpace(seg.Text), " ")
+			err = magicOutOfMemory("%"+name, s.magics.Run(ctx, seg.Text, env))
 		case Shell:
 			err = magics.RunShell(ctx, seg.Text, env)
 		}
