@@ -25,7 +25,7 @@ import (
 // it has hashlib, else Adler-32 in plain Python, which the host computes
 // too.
 //
-// A micro:bit has about 9 KB of heap, in which the raw REPL holds a
+// A micro:bit has about 9 KB of free heap, in which the raw REPL holds a
 // snippet's source while it compiles it: a snippet gets only the helpers
 // it uses (pyPrelude), written tersely, and uploads go in chunks sized to
 // the board's free memory.
