@@ -25,14 +25,19 @@ func (clockBoard) Protocol() string                           { return "raw" }
 // host's second ticks over between asking and hearing back.
 func TestGetTimeAcrossASecond(t *testing.T) {
 	before := time.Date(2026, 3, 4, 5, 6, 7, 990_000_000, time.Local)
+	// Just after a tick, a coarse board clock (the Unix port's time())
+	// may still be in the last second.
+	justAfter := time.Date(2026, 3, 4, 5, 6, 8, 2_000_000, time.Local)
 	tests := []struct {
-		board string // the board's answer
+		start time.Time // the host's clock when it asks
+		board string    // the board's answer
 		want  string
 	}{
-		{"time=2026 3 4 5 6 7\nepoch=1970\nrtc=1\n", "the board's clock is right (to the second)\n"},
-		{"time=2026 3 4 5 6 8\nepoch=1970\nrtc=1\n", "the board's clock is right (to the second)\n"},
-		{"time=2026 3 4 5 6 5\nepoch=1970\nrtc=1\n", "the board's clock is 2s behind: %synctime sets it\n"},
-		{"time=2026 3 4 5 6 10\nepoch=1970\nrtc=1\n", "the board's clock is 2s ahead: %synctime sets it\n"},
+		{before, "time=2026 3 4 5 6 7\nepoch=1970\nrtc=1\n", "the board's clock is right (to the second)\n"},
+		{before, "time=2026 3 4 5 6 8\nepoch=1970\nrtc=1\n", "the board's clock is right (to the second)\n"},
+		{justAfter, "time=2026 3 4 5 6 7\nepoch=1970\nrtc=1\n", "the board's clock is right (to the second)\n"},
+		{before, "time=2026 3 4 5 6 5\nepoch=1970\nrtc=1\n", "the board's clock is 2s behind: %synctime sets it\n"},
+		{before, "time=2026 3 4 5 6 10\nepoch=1970\nrtc=1\n", "the board's clock is 2s ahead: %synctime sets it\n"},
 	}
 	for _, tt := range tests {
 		env := newFakeEnv(t)
@@ -42,14 +47,14 @@ func TestGetTimeAcrossASecond(t *testing.T) {
 		now := func() time.Time {
 			calls++
 			if calls == 1 {
-				return before
+				return tt.start
 			}
-			return before.Add(20 * time.Millisecond)
+			return tt.start.Add(20 * time.Millisecond)
 		}
 		r := NewRegistry(Options{Now: now})
 		out := mustRun(t, r, env, "gettime")
 		if !strings.Contains(out, tt.want) {
-			t.Errorf("board %q: %%gettime printed\n%s\nwant a line %q", tt.board, out, tt.want)
+			t.Errorf("host at %v, board %q: %%gettime printed\n%s\nwant a line %q", tt.start.Format("15:04:05.000"), tt.board, out, tt.want)
 		}
 	}
 }

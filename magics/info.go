@@ -217,6 +217,9 @@ del _ik_settime
 `, t.Year(), int(t.Month()), t.Day(), wd, t.Hour(), t.Minute(), t.Second())
 }
 
+// clockSlack is how far a board's clock may be off and still be right.
+const clockSlack = 100 * time.Millisecond
+
 // errNoRTC says a board cannot keep the time.
 const errNoRTC = "this board has no real-time clock (no machine.RTC().datetime): its time cannot be set"
 
@@ -278,12 +281,13 @@ func (r *Registry) showTime(ctx context.Context, env Env, b Board) error {
 	after := r.opts.Now()
 	// The board read its clock, to the second, between before and after:
 	// a clock that is right names a second of that span, even when the
-	// host's second has ticked over meanwhile.
+	// host's second has ticked over meanwhile. clockSlack more allows for
+	// a coarse clock (the Unix port's time(), a jiffy behind Go's).
 	var behind time.Duration
-	switch lo := before.Truncate(time.Second); {
+	switch lo := before.Add(-clockSlack).Truncate(time.Second); {
 	case bt.Before(lo):
 		behind = lo.Sub(bt)
-	case bt.After(after):
+	case bt.After(after.Add(clockSlack)):
 		behind = after.Sub(bt)
 	}
 	host := time.Date(after.Year(), after.Month(), after.Day(), after.Hour(), after.Minute(), after.Second(), 0, time.Local)
