@@ -98,10 +98,20 @@ const (
 	noStdin = "<iotkernel: no stdin>"
 )
 
+// The shim finds the board's input() as a name lookup does, through
+// eval with empty globals: MicroPython looks up a replaced builtin only by
+// name, so builtins.input is always the C one, and on the Unix port that
+// one switches the tty to raw mode with TCSAFLUSH, throwing away an answer
+// the kernel typed a moment before; the board program's input() there
+// reads the tty as it is. The WebAssembly port runs a cell without
+// reading its input, so input() there would wait for ever, and the board
+// with it: the shim refuses at once.
 var inputShim = `def input(prompt=''):
-    import builtins
+    import sys
+    if sys.platform == 'webassembly':
+        raise OSError('input() cannot read on this board: the WebAssembly port takes no input while a cell runs')
     print('` + `\x1d` + `' + str(prompt) + '` + `\x1d` + `', end='')
-    s = builtins.input('')
+    s = eval('input', {})('')
     if s == '` + noStdin + `':
         raise OSError('input() cannot ask: this notebook client does not allow input (allow_stdin is false)')
     return s
