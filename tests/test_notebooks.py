@@ -70,30 +70,34 @@ class NotebookTests(unittest.TestCase):
             kc.stop_channels()
             km.shutdown_kernel(now=False)
 
+    def interrupt_keeps_definitions(self, km, kc, stop, endless):
+        """Define x = 41, start the endless cell, stop it with stop(), and
+        check the cell ends within 2 s as KeyboardInterrupt with x kept."""
+        kc.execute_interactive("%%host\nx := 41", timeout=30)
+        msg_id = kc.execute("%%host\n" + endless)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        stop()
+        reply = kc.get_shell_msg(timeout=10)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+        self.assertTrue(km.is_alive(), "the interrupt ended the kernel")
+        outs = []
+        kc.execute_interactive("%%host\nx + 1", timeout=30, output_hook=outs.append)
+        results = [m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results, ["42"], "definitions did not survive the interrupt")
+
     def test_interrupt_and_restart_through_jupyter_client(self):
         km, kc = start_new_kernel(kernel_name="iot")
         try:
-            kc.execute_interactive("%%host\nx := 41", timeout=30)
-            msg_id = kc.execute("%%host\nfor {}")
-            time.sleep(0.5)
-            t0 = time.monotonic()
-            km.interrupt_kernel()
-            reply = kc.get_shell_msg(timeout=10)
-            self.assertLess(time.monotonic() - t0, 2.0)
-            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
-            self.assertEqual(reply["content"]["status"], "error")
-            self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
-            # Definitions survive the interrupt.
-            outs = []
-            kc.execute_interactive("%%host\nx + 1", timeout=30, output_hook=outs.append)
-            results = [m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"]
-            self.assertEqual(results, ["42"])
+            self.interrupt_keeps_definitions(km, kc, km.interrupt_kernel, "for {}")
             t0 = time.monotonic()
             km.restart_kernel(now=False)
             self.assertLess(time.monotonic() - t0, 5.0)
             kc.wait_for_ready(timeout=30)
-            outs = []
-            reply = kc.execute_interactive("%%host\nx", timeout=30, output_hook=outs.append)
+            reply = kc.execute_interactive("%%host\nx", timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error", "x survived a restart")
         finally:
             kc.stop_channels()
@@ -104,18 +108,8 @@ class NotebookTests(unittest.TestCase):
         # "signal", sends: the cell stops, the kernel stays.
         km, kc = start_new_kernel(kernel_name="iot")
         try:
-            kc.execute_interactive("%%host\ny := 1", timeout=30)
-            msg_id = kc.execute("%%host\ntime.Sleep(time.Hour)")
-            time.sleep(0.5)
-            km.signal_kernel(signal.SIGINT)
-            reply = kc.get_shell_msg(timeout=10)
-            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
-            self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
-            self.assertTrue(km.is_alive(), "SIGINT ended the kernel")
-            outs = []
-            kc.execute_interactive("%%host\ny + 1", timeout=30, output_hook=outs.append)
-            results = [m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"]
-            self.assertEqual(results, ["2"])
+            self.interrupt_keeps_definitions(
+                km, kc, lambda: km.signal_kernel(signal.SIGINT), "time.Sleep(time.Hour)")
             # SIGINT with no cell running changes nothing.
             km.signal_kernel(signal.SIGINT)
             time.sleep(0.3)
