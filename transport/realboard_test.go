@@ -146,6 +146,33 @@ func checkSoftReset(t *testing.T, b *transport.Board) {
 
 // bigCell returns a cell of at least size bytes that prints the sum of the
 // numbers it adds up, and that sum.
+// checkRawPasteBoard runs the checks every board with raw-paste passes:
+// its identity (what it prints for sys.platform and the version), print,
+// errors, soft reset, and a 20 KB cell, run cellRuns times in a row.
+func checkRawPasteBoard(t *testing.T, url, identity string, cellRuns int) {
+	t.Run("Identity", func(t *testing.T) {
+		b := openBoard(t, url)
+		if out := mustRun(t, b, "import sys\nprint(sys.platform, sys.implementation.version[:2])"); out != identity {
+			t.Errorf("board says %q, want %q", out, identity)
+		}
+		if p := b.Protocol(); p != "raw-paste" {
+			t.Errorf("Protocol() = %q, want %q", p, "raw-paste")
+		}
+	})
+	t.Run("Print", func(t *testing.T) { checkPrint(t, openBoard(t, url)) })
+	t.Run("Error", func(t *testing.T) { checkError(t, openBoard(t, url)) })
+	t.Run("SoftReset", func(t *testing.T) { checkSoftReset(t, openBoard(t, url)) })
+	t.Run("Cell20K", func(t *testing.T) {
+		b := openBoard(t, url)
+		code, sum := bigCell(20 * 1024)
+		for i := range cellRuns {
+			if out := mustRun(t, b, code); out != fmt.Sprintf("%d\n", sum) {
+				t.Errorf("20 KB cell, run %d, printed %q, want %d", i+1, out, sum)
+			}
+		}
+	})
+}
+
 func bigCell(size int) (string, int) {
 	var b strings.Builder
 	b.WriteString("total = 0\n")

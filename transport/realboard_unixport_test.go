@@ -34,27 +34,9 @@ func TestUnixPortExec(t *testing.T) {
 }
 
 func testUnixPort(t *testing.T, url string) {
-	t.Run("Identity", func(t *testing.T) {
-		b := openBoard(t, url)
-		if out := mustRun(t, b, "import sys\nprint(sys.platform, sys.implementation.version[:2])"); out != "linux (1, 25)\n" {
-			t.Errorf("board says %q, want %q", out, "linux (1, 25)\n")
-		}
-		if p := b.Protocol(); p != "raw-paste" {
-			t.Errorf("Protocol() = %q, want %q", p, "raw-paste")
-		}
-	})
-	t.Run("Print", func(t *testing.T) { checkPrint(t, openBoard(t, url)) })
-	t.Run("Error", func(t *testing.T) { checkError(t, openBoard(t, url)) })
+	checkRawPasteBoard(t, url, "linux (1, 25)\n", 1)
 	t.Run("Interrupt", func(t *testing.T) {
 		checkInterrupt(t, openBoard(t, url), "n = 0", "while True:\n    n += 1\n", "print(n > 0)", "True\n")
-	})
-	t.Run("SoftReset", func(t *testing.T) { checkSoftReset(t, openBoard(t, url)) })
-	t.Run("Cell20K", func(t *testing.T) {
-		b := openBoard(t, url)
-		code, sum := bigCell(20 * 1024)
-		if out := mustRun(t, b, code); out != fmt.Sprintf("%d\n", sum) {
-			t.Errorf("20 KB cell printed %q, want %d", out, sum)
-		}
 	})
 	t.Run("SocketClient", func(t *testing.T) {
 		b := openBoard(t, url)
