@@ -32,9 +32,17 @@ func parseURL(rawURL string, opts Options) (dialFunc, Options, error) {
 		}
 		return dialExec(argv), opts, nil
 	case strings.HasPrefix(s, "socket://"):
-		hostport := strings.TrimSuffix(strings.TrimPrefix(s, "socket://"), "/")
+		// A socket often reaches a serial line through a bridge
+		// (ser2net, ESP-Link): ?baud= is that line's rate, which paces
+		// plain raw uploads.
+		hostport, query, _ := strings.Cut(strings.TrimPrefix(s, "socket://"), "?")
+		hostport = strings.TrimSuffix(hostport, "/")
 		if _, _, err := net.SplitHostPort(hostport); err != nil {
 			return nil, opts, fmt.Errorf("open %s: want socket://host:port: %w", s, err)
+		}
+		opts, err := applyQuery(s, query, opts)
+		if err != nil {
+			return nil, opts, err
 		}
 		return dialSocket(hostport, opts), opts, nil
 	}
@@ -45,25 +53,36 @@ func parseURL(rawURL string, opts Options) (dialFunc, Options, error) {
 	if path == "" {
 		return nil, opts, fmt.Errorf("open %q: no serial port path", s)
 	}
-	if query != "" {
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return nil, opts, fmt.Errorf("open %s: %w", s, err)
-		}
-		for k := range q {
-			if k != "baud" {
-				return nil, opts, fmt.Errorf("open %s: unknown option %q (known: baud)", s, k)
-			}
-		}
-		if v := q.Get("baud"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 {
-				return nil, opts, fmt.Errorf("open %s: bad baud rate %q", s, v)
-			}
-			opts.Baud = n
-		}
+	opts, err := applyQuery(s, query, opts)
+	if err != nil {
+		return nil, opts, err
 	}
 	return dialSerial(path, opts), opts, nil
+}
+
+// applyQuery applies a board URL's options (the part after '?') to opts.
+// The one option is baud, the line's rate.
+func applyQuery(rawURL, query string, opts Options) (Options, error) {
+	if query == "" {
+		return opts, nil
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return opts, fmt.Errorf("open %s: %w", rawURL, err)
+	}
+	for k := range q {
+		if k != "baud" {
+			return opts, fmt.Errorf("open %s: unknown option %q (known: baud)", rawURL, k)
+		}
+	}
+	if v := q.Get("baud"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return opts, fmt.Errorf("open %s: bad baud rate %q", rawURL, v)
+		}
+		opts.Baud = n
+	}
+	return opts, nil
 }
 
 // isDevicePath reports whether s names a serial device: a Unix path or a
