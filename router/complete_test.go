@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // localSession is a Session connected to the real MicroPython Unix port
@@ -17,14 +17,7 @@ import (
 // install it.
 func localSession(t *testing.T) *Session {
 	t.Helper()
-	mp := os.Getenv("IOTKERNEL_MICROPYTHON")
-	if mp == "" {
-		mp = filepath.Join(repoRoot(t), ".cache", "boards", "trixie", "micropython")
-	}
-	if _, err := os.Stat(mp); err != nil {
-		t.Fatalf("this test runs on the real MicroPython Unix port, which is missing (%v): run `sudo scripts/install-boards.sh` or set IOTKERNEL_MICROPYTHON", err)
-	}
-	t.Setenv("IOTKERNEL_MICROPYTHON", mp)
+	t.Setenv("IOTKERNEL_MICROPYTHON", realboard.UnixPort(t))
 	work := t.TempDir()
 	t.Setenv("IOTKERNEL_STORE", filepath.Join(work, "store.json"))
 	t.Setenv("IOTKERNEL_BOARDS", filepath.Join(work, "boards.json"))

@@ -134,7 +134,7 @@ func runTranscript(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := repoRoot(t)
+	root := realboard.RepoRoot(t)
 	// The boards start before the session, so that the session's cleanup,
 	// which closes the links, runs before theirs.
 	boards := startBoards(t, requiredBoards(string(ar.Comment)))
@@ -287,16 +287,4 @@ func startBoards(t *testing.T, names []string) map[string]string {
 
 func unexpand(s, work, root string) string {
 	return strings.NewReplacer(work, "$WORK", root, "$ROOT").Replace(s)
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		t.Fatalf("repo root: %v", err)
-	}
-	return dir
 }
