@@ -341,8 +341,10 @@ func (in *Interp) checkIdent(n ast.Node, globals map[string]reflect.Value, found
 }
 
 // panicError builds the PanicError of a panic with the frames yaegi printed.
-// A frame without a position is the call of a statement's wrapper (see
-// scopeTemporaries): the frame printed before it is the cell itself.
+// The outermost frame is the cell's top level, whatever yaegi calls it:
+// "main", or "func" when it is a statement's wrapper (scopeTemporaries)
+// or the panic came through a function literal called there. The wrapper's
+// own call has no position and is left out.
 func (in *Interp) panicError(cell int, value any, trace []string) error {
 	type frame struct {
 		cell, line int
@@ -351,26 +353,15 @@ func (in *Interp) panicError(cell int, value any, trace []string) error {
 	var frames []frame
 	for _, l := range trace {
 		m := panicLine.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		if m[1] == "" {
-			if n := len(frames); n > 0 {
-				frames[n-1].fn = "<cell>"
-			}
+		if m == nil || m[1] == "" {
 			continue
 		}
 		c, _ := strconv.Atoi(m[1])
 		line, _ := strconv.Atoi(m[2])
 		fn := strings.TrimPrefix(strings.TrimSuffix(m[4], "(...)"), "main.")
-		if fn == "main" {
-			fn = "<cell>"
-		}
 		frames = append(frames, frame{c, line, fn})
 	}
-	// yaegi names the top level "func" too when the panic came through a
-	// function literal called there (y := func() int { ... }()).
-	if n := len(frames); n > 0 && frames[n-1].cell == cell && frames[n-1].fn == "func" {
+	if n := len(frames); n > 0 && frames[n-1].cell == cell {
 		frames[n-1].fn = "<cell>"
 	}
 	pe := &PanicError{Value: fmt.Sprint(value)}
