@@ -354,16 +354,17 @@ except _iotk_B.Exception:
 `,
 }
 
+// dumpNames are the names the dump steps define.
+var dumpNames = []string{"_iotk_store_dump", "_iotk_v", "_iotk_q", "_iotk_w", "_iotk_pk", "_iotk_o", "_iotk_B"}
+
 // dumpDel deletes every name the dump steps define.
-const dumpDel = "del _iotk_store_dump, _iotk_v, _iotk_q, _iotk_w, _iotk_pk, _iotk_o, _iotk_B\n"
+var dumpDel = "del " + strings.Join(dumpNames, ", ") + "\n"
 
 // PythonDumpCleanup deletes what the steps of PythonDumpSteps leave on the
 // board when one of them failed (each is deleted whether it was defined
 // or not), so that an interrupted dump leaves no names behind.
-const PythonDumpCleanup = `for _iotk_n in ('_iotk_store_dump', '_iotk_v', '_iotk_q', '_iotk_w', '_iotk_pk', '_iotk_o', '_iotk_B'):
- globals().pop(_iotk_n, None)
-del _iotk_n
-`
+var PythonDumpCleanup = "for _iotk_n in ('" + strings.Join(dumpNames, "', '") + "'):\n" +
+	" globals().pop(_iotk_n, None)\ndel _iotk_n\n"
 
 // PythonDump returns a Python snippet for the board that prints the named
 // global variables for ParsePythonDump. It runs on MicroPython 1.9 and
