@@ -37,7 +37,7 @@ type pyHelper struct {
 	code string
 }
 
-// pyHelpers in the order they are defined.
+// pyHelpers in the order they are defined; each uses only those before it.
 var pyHelpers = []pyHelper{
 	{"_ik_os", `try:
  import os as _ik_os
@@ -119,30 +119,19 @@ except ImportError:
 }
 
 // pyPrelude returns the definitions of the helpers that code uses, and of
-// those that they use.
+// those that they use. A helper uses only helpers listed before it, so one
+// pass from the last to the first finds them all.
 func pyPrelude(code string) string {
-	need := map[string]bool{}
-	for grew := true; grew; {
-		grew = false
-		for _, h := range pyHelpers {
-			if need[h.name] {
-				continue
-			}
-			if mentions(code, h.name) {
-				need[h.name], grew = true, true
-				continue
-			}
-			for _, o := range pyHelpers {
-				if need[o.name] && mentions(o.code, h.name) {
-					need[h.name], grew = true, true
-					break
-				}
-			}
+	need := make([]bool, len(pyHelpers))
+	for i := len(pyHelpers) - 1; i >= 0; i-- {
+		if mentions(code, pyHelpers[i].name) {
+			need[i] = true
+			code += pyHelpers[i].code
 		}
 	}
 	var b strings.Builder
-	for _, h := range pyHelpers {
-		if need[h.name] {
+	for i, h := range pyHelpers {
+		if need[i] {
 			b.WriteString(h.code)
 		}
 	}

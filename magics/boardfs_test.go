@@ -36,6 +36,18 @@ func TestPyPrelude(t *testing.T) {
 	}
 }
 
+// pyPrelude finds what helpers use in one pass, which needs each helper
+// to use only helpers listed before it.
+func TestPyHelpersUseOnlyEarlierOnes(t *testing.T) {
+	for i, h := range pyHelpers {
+		for _, later := range pyHelpers[i+1:] {
+			if mentions(h.code, later.name) {
+				t.Errorf("helper %s uses %s, which is listed after it", h.name, later.name)
+			}
+		}
+	}
+}
+
 func TestUploadChunk(t *testing.T) {
 	tests := []struct {
 		limit int
