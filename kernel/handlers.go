@@ -52,11 +52,9 @@ func (k *Kernel) handleShell(m *Message) {
 	switch m.Header.MsgType {
 	case "execute_request":
 		k.busy(m)
-		failed, stop := k.execute(m)
+		queued := k.execute(m)
 		k.idle(m)
-		if failed && stop {
-			k.abortQueued()
-		}
+		k.abortQueued(queued)
 		return
 	case "kernel_info_request", "complete_request", "inspect_request", "is_complete_request",
 		"history_request", "comm_info_request", "comm_open", "comm_msg", "comm_close", "shutdown_request":
@@ -213,17 +211,18 @@ func (k *Kernel) inspect(m *Message) {
 	})
 }
 
-// execute runs an execute_request between the caller's busy and idle. It
-// reports whether the cell failed and whether queued cells must be
-// aborted because of it.
-func (k *Kernel) execute(m *Message) (failed, stopOnError bool) {
+// execute runs an execute_request between the caller's busy and idle.
+// It returns how many requests to abort: those already queued when a cell
+// with stop_on_error failed, counted before its reply goes out, so that a
+// request the client sends after seeing the reply is never among them.
+func (k *Kernel) execute(m *Message) (abort int) {
 	var req executeRequest
 	if err := k.decodeContent(m, &req); err != nil {
 		k.replyError(k.shell, &k.shellMu, m, "execute_reply", err)
-		return true, false
+		return 0
 	}
 	storeHistory := boolOr(req.StoreHistory, !req.Silent)
-	stopOnError = boolOr(req.StopOnError, true)
+	stopOnError := boolOr(req.StopOnError, true)
 	if storeHistory {
 		k.count++
 	}
@@ -253,7 +252,7 @@ func (k *Kernel) execute(m *Message) (failed, stopOnError bool) {
 		k.reply(k.shell, &k.shellMu, m, "execute_reply", map[string]any{
 			"status": "ok", "execution_count": count, "payload": []any{}, "user_expressions": map[string]any{},
 		})
-		return false, stopOnError
+		return 0
 	}
 	ce := asCellError(err)
 	if !req.Silent {
@@ -261,11 +260,14 @@ func (k *Kernel) execute(m *Message) (failed, stopOnError bool) {
 			"ename": ce.Name, "evalue": ce.Value, "traceback": ce.Traceback,
 		})
 	}
+	if stopOnError {
+		abort = len(k.shellQ)
+	}
 	k.reply(k.shell, &k.shellMu, m, "execute_reply", map[string]any{
 		"status": "error", "execution_count": count,
 		"ename": ce.Name, "evalue": ce.Value, "traceback": ce.Traceback,
 	})
-	return true, stopOnError
+	return abort
 }
 
 // runCell calls the executor, turning a panic in it into an error: no
@@ -300,13 +302,14 @@ func asCellError(err error) *CellError {
 	return &CellError{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
 }
 
-// abortQueued answers every execute_request already waiting behind a
-// failed cell with an error instead of running it ("Run All" sends its
-// cells at once, so they are queued by then). Requests that arrive later
-// run: a client that sends the next cell after seeing the error (nbclient
-// with allow_errors) wants it run. Other requests are served normally.
-func (k *Kernel) abortQueued() {
-	for {
+// abortQueued answers the next n queued execute_requests, the ones that
+// were waiting behind a failed cell, with an error instead of running them
+// ("Run All" sends its cells at once, so they are queued by then). Requests
+// that arrive later run: a client that sends the next cell after seeing the
+// error (nbclient with allow_errors) wants it run. Other requests among the
+// n are served normally.
+func (k *Kernel) abortQueued(n int) {
+	for ; n > 0; n-- {
 		var m *Message
 		select {
 		case m = <-k.shellQ:

@@ -84,7 +84,7 @@ func New(cfg Config) (*Kernel, error) {
 		signer:      signer,
 		session:     newMsgID(),
 		replay:      newReplayGuard(1 << 16),
-		shellQ:      make(chan *Message, 256),
+		shellQ:      make(chan *Message, 4096),
 		inputReply:  make(chan *Message, 1),
 		shutdownReq: make(chan bool, 1),
 		done:        make(chan struct{}),

@@ -727,3 +727,63 @@ func TestBindsOnlyConnectionIP(t *testing.T) {
 		t.Errorf("shell bound to %s, want 127.0.0.1 only", addr)
 	}
 }
+
+// TestAbortCountsOnlyRequestsQueuedBeforeTheReply pins the stop_on_error
+// rule without racing a client: a request that reaches the queue after the
+// failed cell's reply was sent (a client that saw the error and sent the
+// next cell, as after an interrupt) runs; one queued before it is aborted.
+func TestAbortCountsOnlyRequestsQueuedBeforeTheReply(t *testing.T) {
+	p := freePorts(t, 5)
+	ci := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], ControlPort: p[1],
+		StdinPort: p[2], IOPubPort: p[3], HBPort: p[4], Key: "k", SignatureScheme: "hmac-sha256"}
+	k, err := New(Config{Connection: ci, Executor: &fakeExecutor{}, Info: Info{Implementation: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.closeSockets()
+	peer := zmq4.NewDealer(context.Background()) // zmq4 holds router sends until some peer has connected
+	if err := peer.Dial(ci.endpoint(ci.ShellPort)); err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	req := func(code string) *Message {
+		m, err := k.newMessage(nil, "execute_request", map[string]any{"code": code, "stop_on_error": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.HeaderRaw, _ = json.Marshal(m.Header)
+		m.Identities = [][]byte{[]byte("nobody")} // replies go nowhere; only the queue matters
+		return m
+	}
+
+	if n := k.execute(req("fail:first")); n != 0 {
+		t.Errorf("failed cell with an empty queue asks to abort %d requests, want 0", n)
+	}
+	late := req("print:late")
+	k.shellQ <- late // arrives between the reply and the abort
+	k.abortQueued(0)
+	if got := <-k.shellQ; got != late {
+		t.Error("a request queued after the reply was consumed by the abort")
+	}
+
+	queued := req("print:queued")
+	k.shellQ <- queued
+	n := k.execute(req("fail:second"))
+	if n != 1 {
+		t.Errorf("failed cell with one request queued asks to abort %d, want 1", n)
+	}
+	late = req("print:late again")
+	k.shellQ <- late
+	k.abortQueued(n)
+	select {
+	case got := <-k.shellQ:
+		if got != late {
+			t.Errorf("the queue holds %q, want only the late request", got.Content)
+		}
+	default:
+		t.Error("the abort consumed the late request too")
+	}
+	if len(k.shellQ) != 0 {
+		t.Errorf("%d requests left in the queue, want 0", len(k.shellQ))
+	}
+}
