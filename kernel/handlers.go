@@ -46,72 +46,62 @@ func boolOr(p *bool, def bool) bool {
 	return *p
 }
 
+// requestHandler answers one request on the socket it came from, between
+// the busy and idle that serve puts around it.
+type requestHandler func(k *Kernel, sock zmq4.Socket, mu *sync.Mutex, m *Message)
+
+// shellHandlers answer every shell request but execute_request, which
+// handleShell runs itself because a failure may abort the queue behind it.
+var shellHandlers = map[string]requestHandler{
+	"kernel_info_request": (*Kernel).kernelInfoReply,
+	"complete_request":    func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.complete(m) },
+	"inspect_request":     func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.inspect(m) },
+	"is_complete_request": (*Kernel).isComplete,
+	"history_request":     func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.handleHistory(m) },
+	"comm_info_request": func(k *Kernel, sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+		k.reply(sock, mu, m, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
+	},
+	"comm_open": (*Kernel).commOpen,
+	// Nothing listens to comms; dropping is what the spec asks for unknown ones.
+	"comm_msg":         func(*Kernel, zmq4.Socket, *sync.Mutex, *Message) {},
+	"comm_close":       func(*Kernel, zmq4.Socket, *sync.Mutex, *Message) {},
+	"shutdown_request": (*Kernel).shutdown,
+}
+
+// controlHandlers answer control requests on the control goroutine, so an
+// interrupt reaches a cell that keeps the shell worker busy.
+var controlHandlers = map[string]requestHandler{
+	"kernel_info_request": (*Kernel).kernelInfoReply,
+	"interrupt_request": func(k *Kernel, sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+		k.Interrupt()
+		k.reply(sock, mu, m, "interrupt_reply", map[string]string{"status": "ok"})
+	},
+	"shutdown_request": (*Kernel).shutdown,
+}
+
 // handleShell answers one shell request with busy first and idle last.
 func (k *Kernel) handleShell(m *Message) {
-	sock, mu := k.shell, &k.shellMu
-	switch m.Header.MsgType {
-	case "execute_request":
+	if m.Header.MsgType == "execute_request" {
 		k.busy(m)
 		queued := k.execute(m)
 		k.idle(m)
 		k.abortQueued(queued)
 		return
-	case "kernel_info_request", "complete_request", "inspect_request", "is_complete_request",
-		"history_request", "comm_info_request", "comm_open", "comm_msg", "comm_close", "shutdown_request":
-	default:
-		k.log.Warn("unknown shell message type; dropped", "msg_type", m.Header.MsgType)
-		return
 	}
-	if m.Header.MsgType == "kernel_info_request" {
-		k.awaitSubscriber()
-	}
-	k.busy(m)
-	defer k.idle(m)
-	switch m.Header.MsgType {
-	case "kernel_info_request":
-		k.reply(sock, mu, m, "kernel_info_reply", k.kernelInfo())
-	case "complete_request":
-		k.complete(m)
-	case "inspect_request":
-		k.inspect(m)
-	case "is_complete_request":
-		var req codeCursorRequest
-		if err := k.decodeContent(m, &req); err != nil {
-			k.replyError(sock, mu, m, "is_complete_reply", err)
-			return
-		}
-		status, indent := k.cfg.Executor.IsComplete(req.Code)
-		content := map[string]string{"status": status}
-		if status == "incomplete" {
-			content["indent"] = indent
-		}
-		k.reply(sock, mu, m, "is_complete_reply", content)
-	case "history_request":
-		k.handleHistory(m)
-	case "comm_info_request":
-		k.reply(sock, mu, m, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
-	case "comm_open":
-		// No comm targets exist: tell the frontend the comm is closed so it
-		// does not wait on it.
-		var c commOpen
-		if k.decodeContent(m, &c) == nil && c.CommID != "" {
-			k.publish(m, "comm_close", map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
-		}
-	case "comm_msg", "comm_close":
-		// Nothing listens; dropping is what the spec asks for unknown comms.
-	case "shutdown_request":
-		k.shutdown(sock, mu, m)
-	}
+	k.serve("shell", shellHandlers, k.shell, &k.shellMu, m)
 }
 
-// handleControl answers control requests on the control goroutine, so an
-// interrupt reaches a cell that keeps the shell worker busy.
+// handleControl answers one control request with busy first and idle last.
 func (k *Kernel) handleControl(m *Message) {
-	sock, mu := k.control, &k.controlMu
-	switch m.Header.MsgType {
-	case "kernel_info_request", "interrupt_request", "shutdown_request":
-	default:
-		k.log.Warn("unsupported control message; dropped", "msg_type", m.Header.MsgType)
+	k.serve("control", controlHandlers, k.control, &k.controlMu, m)
+}
+
+// serve runs the handler for m's type between busy and idle; a type the
+// channel does not answer is logged and dropped.
+func (k *Kernel) serve(channel string, handlers map[string]requestHandler, sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+	h, ok := handlers[m.Header.MsgType]
+	if !ok {
+		k.log.Warn("unsupported message type; dropped", "channel", channel, "msg_type", m.Header.MsgType)
 		return
 	}
 	if m.Header.MsgType == "kernel_info_request" {
@@ -119,14 +109,33 @@ func (k *Kernel) handleControl(m *Message) {
 	}
 	k.busy(m)
 	defer k.idle(m)
-	switch m.Header.MsgType {
-	case "kernel_info_request":
-		k.reply(sock, mu, m, "kernel_info_reply", k.kernelInfo())
-	case "interrupt_request":
-		k.Interrupt()
-		k.reply(sock, mu, m, "interrupt_reply", map[string]string{"status": "ok"})
-	case "shutdown_request":
-		k.shutdown(sock, mu, m)
+	h(k, sock, mu, m)
+}
+
+func (k *Kernel) kernelInfoReply(sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+	k.reply(sock, mu, m, "kernel_info_reply", k.kernelInfo())
+}
+
+func (k *Kernel) isComplete(sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+	var req codeCursorRequest
+	if err := k.decodeContent(m, &req); err != nil {
+		k.replyError(sock, mu, m, "is_complete_reply", err)
+		return
+	}
+	status, indent := k.cfg.Executor.IsComplete(req.Code)
+	content := map[string]string{"status": status}
+	if status == "incomplete" {
+		content["indent"] = indent
+	}
+	k.reply(sock, mu, m, "is_complete_reply", content)
+}
+
+// commOpen answers a comm_open: no comm targets exist, so the frontend is
+// told the comm is closed and does not wait on it.
+func (k *Kernel) commOpen(_ zmq4.Socket, _ *sync.Mutex, m *Message) {
+	var c commOpen
+	if k.decodeContent(m, &c) == nil && c.CommID != "" {
+		k.publish(m, "comm_close", map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
 	}
 }
 
