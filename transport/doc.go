@@ -5,7 +5,8 @@
 // interrupts, soft and hard resets, and recovery when a board resets or
 // vanishes.
 //
-// It is the only package that imports go.bug.st/serial (and creack/pty).
+// It is the only package that imports go.bug.st/serial; the ptys of
+// process boards come from internal/tty.
 // It knows nothing of Jupyter: a cell's output is written, decoded from
 // UTF-8 with "\r\n" turned into "\n", to the writers the caller gives.
 //

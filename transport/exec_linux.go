@@ -11,59 +11,21 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
+	"github.com/iotkernel/iotkernel/internal/tty"
 )
 
 // dialExec starts argv under a new pty and treats it as a board.
 func dialExec(argv []string) dialFunc {
 	return func(ctx context.Context) (link, error) {
-		ptmx, tty, err := pty.Open()
-		if err != nil {
-			return link{}, &permanentError{fmt.Errorf("exec %s: open pty: %w", argv[0], err)}
-		}
-		if err := boardTermios(int(tty.Fd())); err != nil {
-			ptmx.Close()
-			tty.Close()
-			return link{}, &permanentError{fmt.Errorf("exec %s: set pty mode: %w", argv[0], err)}
-		}
 		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		// A session of its own with the pty as controlling terminal, so
-		// that 0x03 from the host reaches it as SIGINT.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-		err = cmd.Start()
-		tty.Close()
+		ptmx, err := tty.Start(cmd)
 		if err != nil {
-			ptmx.Close()
 			return link{}, &permanentError{fmt.Errorf("exec %s: %w", argv[0], err)}
 		}
 		p := &procLink{ptmx: ptmx, cmd: cmd, name: argv[0], exited: make(chan struct{})}
 		go p.wait()
 		return link{rw: p, process: true}, nil
 	}
-}
-
-// boardTermios makes the pty pass bytes through unchanged, except that
-// 0x03 raises SIGINT in the process as Ctrl-C does on a board: no echo, no
-// line editing, no output translation, no other signal characters.
-func boardTermios(fd int) error {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.IEXTEN
-	t.Lflag |= unix.ISIG
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	t.Cc[unix.VINTR] = ctrlC
-	t.Cc[unix.VQUIT] = 0 // disabled: cells may hold 0x1c
-	t.Cc[unix.VSUSP] = 0 // disabled: cells may hold 0x1a
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
 // procLink is the pty master of a process board. It owns the goroutine

@@ -43,9 +43,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"github.com/iotkernel/iotkernel/internal/tty"
 	"github.com/iotkernel/iotkernel/transport/boardprog"
 )
 
@@ -80,26 +80,13 @@ func StartBoard(micropython, dir, progDir string) (*Board, error) {
 	if err != nil {
 		return nil, err
 	}
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		return nil, fmt.Errorf("board pty: %w", err)
-	}
-	// Raw until the board program sets the line up itself, with ISIG so
-	// that 0x03 is SIGINT, as the transport's exec: link does.
-	if err := setRaw(int(tty.Fd()), true); err != nil {
-		ptmx.Close()
-		tty.Close()
-		return nil, fmt.Errorf("board pty: %w", err)
-	}
 	argv := boardprog.Args(micropython, prog)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	err = cmd.Start()
-	tty.Close()
+	// Raw until the board program sets the line up itself, with ISIG so
+	// that 0x03 is SIGINT, as the transport's exec: link does.
+	ptmx, err := tty.Start(cmd)
 	if err != nil {
-		ptmx.Close()
 		return nil, fmt.Errorf("start %s: %w", micropython, err)
 	}
 	b := &Board{Dir: dir, ptmx: ptmx, cmd: cmd, exited: make(chan struct{})}
@@ -161,30 +148,6 @@ func (b *Board) Exited() <-chan struct{} { return b.exited }
 
 // ExitState says how the process ended, once Exited is closed.
 func (b *Board) ExitState() error { return b.state }
-
-// setRaw puts a tty into raw mode: bytes pass unchanged, no echo, one
-// byte a read. With isig, 0x03 raises SIGINT (and no other character
-// signals anything).
-func setRaw(fd int, isig bool) error {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF | unix.IXANY
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.IEXTEN | unix.ISIG
-	if isig {
-		t.Lflag |= unix.ISIG
-		t.Cc[unix.VINTR] = 0x03
-		t.Cc[unix.VQUIT] = 0
-		t.Cc[unix.VSUSP] = 0
-	}
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
-}
 
 // Wire is one direction of the line.
 type Wire struct {
@@ -286,14 +249,9 @@ type Line struct {
 // NewLine connects board to a new pty slave through a wire of rate bytes
 // a second each way (0: unthrottled).
 func NewLine(board *Board, rate int) (*Line, error) {
-	master, slave, err := pty.Open()
+	master, slave, err := tty.Open(tty.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("line pty: %w", err)
-	}
-	if err := setRaw(int(slave.Fd()), false); err != nil {
-		master.Close()
-		slave.Close()
-		return nil, fmt.Errorf("line pty: %w", err)
+		return nil, fmt.Errorf("line: %w", err)
 	}
 	l := &Line{Path: slave.Name(), master: master, hold: slave, board: board}
 	l.SetRate(rate)
