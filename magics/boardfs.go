@@ -39,10 +39,16 @@ type pyHelper struct {
 
 // pyHelpers in the order they are defined; each uses only those before it.
 var pyHelpers = []pyHelper{
-	{"_ik_os", `try:
- import os as _ik_os
-except ImportError:
- import uos as _ik_os
+	// _ik_mod imports a module by its name or, as on ports before 1.20,
+	// by its u-prefixed one; None when the port has neither.
+	{"_ik_mod", `def _ik_mod(n):
+ for m in (n, 'u' + n):
+  try:
+   return __import__(m)
+  except ImportError:
+   pass
+`},
+	{"_ik_os", `_ik_os = _ik_mod('os')
 `},
 	{"_ik_isdir", `def _ik_isdir(st):
  return st[0] & 0x4000 != 0
@@ -59,14 +65,7 @@ except ImportError:
 `},
 	{"_ik_hasher", `def _ik_hasher():
  try:
-  import hashlib
- except ImportError:
-  try:
-   import uhashlib as hashlib
-  except ImportError:
-   return None
- try:
-  return hashlib.sha256()
+  return _ik_mod('hashlib').sha256()
  except Exception:
   return None
 `},
@@ -348,13 +347,7 @@ func readBoardFile(ctx context.Context, b Board, path string, size int64, onProg
 	// Without binascii the hex of a chunk is built from one string per
 	// byte: small chunks keep that within a micro:bit's heap.
 	body := fmt.Sprintf(`def _ik_get(p):
- try:
-  from binascii import b2a_base64 as e
- except ImportError:
-  try:
-   from ubinascii import b2a_base64 as e
-  except ImportError:
-   e = None
+ e = getattr(_ik_mod('binascii'), 'b2a_base64', None)
  h = _ik_hasher()
  ad = (1, 0)
  f = open(p, 'rb')
@@ -475,13 +468,7 @@ except ValueError:
  print('open=mode')
 except OSError as _ik_e:
  print('open=%%s' %% _ik_e)
-try:
- from binascii import a2b_base64 as _ik_b
-except ImportError:
- try:
-  from ubinascii import a2b_base64 as _ik_b
- except ImportError:
-  _ik_b = None
+_ik_b = getattr(_ik_mod('binascii'), 'a2b_base64', None)
 print('b64=%%d' %% (_ik_b is not None))
 try:
  import gc as _ik_gc

@@ -13,10 +13,10 @@ func TestPyPrelude(t *testing.T) {
 		want, not []string
 	}{
 		{"print(_ik_hash(p))\n",
-			[]string{"def _ik_hash(", "def _ik_hasher(", "def _ik_sum(", "def _ik_digest(", "def _ik_hexs("},
+			[]string{"def _ik_hash(", "def _ik_hasher(", "def _ik_mod(", "def _ik_sum(", "def _ik_digest(", "def _ik_hexs("},
 			[]string{"_ik_os", "def _ik_stat(", "def _ik_join("}},
 		{"s = _ik_stat('x')\n",
-			[]string{"import os as _ik_os", "def _ik_stat(", "def _ik_isdir("},
+			[]string{"def _ik_mod(", "_ik_os = _ik_mod('os')", "def _ik_stat(", "def _ik_isdir("},
 			[]string{"def _ik_hash(", "def _ik_join("}},
 		{"_ik_hashes = 1\nx_ik_stat = 2\n", nil, []string{"def "}},
 		{"print(1)\n", nil, []string{"def ", "import"}},

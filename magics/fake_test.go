@@ -137,11 +137,12 @@ type pyBoard struct {
 	out    *bufio.Reader
 	execs  int
 	codes  []string
+	outs   []string // what each snippet printed
 	resets []string
 }
 
 // newPyBoard starts a CPython board; opts are fakeboard.py's options
-// (nobinascii, nohashlib, nortc, epoch2000).
+// (nobinascii, nohashlib, nortc, epoch2000, uprefix).
 func newPyBoard(t *testing.T, opts ...string) *pyBoard {
 	t.Helper()
 	if _, err := exec.LookPath(python3); err != nil {
@@ -205,6 +206,7 @@ func (b *pyBoard) Exec(ctx context.Context, code string, stdout, stderr io.Write
 	if err := json.Unmarshal(line, &res); err != nil {
 		return fmt.Errorf("fake board: %w: %q", err, line)
 	}
+	b.outs = append(b.outs, res.Out)
 	io.WriteString(stdout, res.Out)
 	if res.Type != "" {
 		io.WriteString(stderr, res.TB)

@@ -29,7 +29,7 @@ func randomData(n int, seed uint64) []byte {
 }
 
 func TestCopyRoundTrip(t *testing.T) {
-	for _, opts := range [][]string{nil, {"nobinascii"}, {"nohashlib"}, {"nobinascii", "nohashlib"}} {
+	for _, opts := range [][]string{nil, {"nobinascii"}, {"nohashlib"}, {"nobinascii", "nohashlib"}, {"uprefix"}} {
 		t.Run(strings.Join(append([]string{"board"}, opts...), "-"), func(t *testing.T) {
 			b := newPyBoard(t, opts...)
 			env := newFakeEnv(t)
@@ -52,10 +52,17 @@ func TestCopyRoundTrip(t *testing.T) {
 			if strings.Contains(strings.Join(opts, " "), "nohashlib") {
 				hashAlg = "adler32"
 			}
-			if !strings.Contains(strings.Join(b.codes, "\n"), "ubinascii") {
-				t.Error("no snippet tried ubinascii")
+			printed := strings.Join(b.outs, "")
+			if !strings.Contains(printed, "hash="+hashAlg+" ") {
+				t.Errorf("the board did not hash with %s; it printed:\n%s", hashAlg, short(printed, 600))
 			}
-			_ = hashAlg
+			b64 := "b64=1"
+			if strings.Contains(strings.Join(opts, " "), "nobinascii") {
+				b64 = "b64=0"
+			}
+			if !strings.Contains(printed, b64) {
+				t.Errorf("the upload did not report %s; the board printed:\n%s", b64, short(printed, 600))
+			}
 
 			// Down again, into a directory.
 			if err := os.Mkdir(filepath.Join(env.dir, "back"), 0o755); err != nil {

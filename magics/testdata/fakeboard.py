@@ -5,7 +5,9 @@
 # differently: a board filesystem rooted in a directory (absolute paths
 # are mapped into it), machine (unique_id, RTC, freq), gc.mem_free, and a
 # time module whose clock follows the RTC. Options (argv[2:]) remove
-# modules as small ports lack them: nobinascii, nohashlib, nortc, epoch2000.
+# modules as small ports lack them: nobinascii, nohashlib, nortc, epoch2000;
+# uprefix offers os, binascii and hashlib only as uos, ubinascii and
+# uhashlib, as ports before MicroPython 1.20 do.
 #
 # Protocol on stdin/stdout: the host sends "<length>\n<code utf-8>"; the
 # board answers one JSON line {"out": str, "type": str, "value": str}.
@@ -94,6 +96,12 @@ if 'nobinascii' in opts:
 if 'nohashlib' in opts:
     sys.modules['hashlib'] = None
     sys.modules['uhashlib'] = None
+if 'uprefix' in opts:
+    for name in ('os', 'binascii', 'hashlib'):
+        if name in sys.modules and sys.modules[name] is None:
+            continue  # removed by another option
+        sys.modules['u' + name] = __import__(name)
+        sys.modules[name] = None
 
 bi = dict(vars(builtins))
 bi['open'] = board_open
