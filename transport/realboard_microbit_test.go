@@ -45,6 +45,7 @@ func testMicrobit(t *testing.T, start func(t *testing.T) string) {
 	})
 	t.Run("Print", func(t *testing.T) { checkPrint(t, open(t)) })
 	t.Run("Error", func(t *testing.T) { checkError(t, open(t)) })
+	t.Run("PrintedEOT", func(t *testing.T) { checkPrintedEOT(t, open(t)) })
 	t.Run("Interrupt", func(t *testing.T) {
 		checkInterrupt(t, open(t), "n = 0", "while True:\n    n += 1\n", "print(n > 0)", "True\n")
 	})

@@ -107,6 +107,27 @@ func checkError(t *testing.T, b *transport.Board) {
 	}
 }
 
+// checkPrintedEOT prints 0x04, the byte that also ends a cell's output in
+// the raw REPL: it must arrive as output, a traceback after it must stay
+// the cell's error, and the link must stay in step.
+func checkPrintedEOT(t *testing.T, b *transport.Board) {
+	t.Helper()
+	if out := mustRun(t, b, "print('a\\x04b')"); out != "a\x04b\n" {
+		t.Errorf("cell printing a 0x04 inside a line: stdout %q, want %q", out, "a\x04b\n")
+	}
+	if out := mustRun(t, b, "print('end\\x04', end='')"); out != "end\x04" {
+		t.Errorf("cell printing a 0x04 last: stdout %q, want %q", out, "end\x04")
+	}
+	out, errOut, err := run(t, b, "print('\\x04')\nraise ValueError('after')\n")
+	ee := wantExecError(t, "cell printing 0x04, then raising", err, "ValueError")
+	if ee.Value != "after" || out != "\x04\n" || !strings.Contains(errOut, "line 2") {
+		t.Errorf("cell printing 0x04, then raising: value %q, stdout %q, traceback %q", ee.Value, out, errOut)
+	}
+	if out := mustRun(t, b, "print('in step')"); out != "in step\n" {
+		t.Errorf("cell after the 0x04 cells: stdout %q", out)
+	}
+}
+
 // checkInterrupt runs code that does not end by itself, cancels the cell
 // after a while, and checks the board stopped with KeyboardInterrupt and
 // kept its variables.
@@ -162,6 +183,7 @@ func checkRawPasteBoard(t *testing.T, url, identity string, cellRuns int) {
 	t.Run("Print", func(t *testing.T) { checkPrint(t, openBoard(t, url)) })
 	t.Run("Error", func(t *testing.T) { checkError(t, openBoard(t, url)) })
 	t.Run("SoftReset", func(t *testing.T) { checkSoftReset(t, openBoard(t, url)) })
+	t.Run("PrintedEOT", func(t *testing.T) { checkPrintedEOT(t, openBoard(t, url)) })
 	t.Run("Cell20K", func(t *testing.T) {
 		b := openBoard(t, url)
 		code, sum := bigCell(20 * 1024)

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"io"
+	"strings"
 )
 
 // Protocol bytes of MicroPython's raw REPL (shared/runtime/pyexec.c).
@@ -66,8 +67,8 @@ const (
 	phaseOK     phase = iota // plain raw: waiting for "OK"
 	phaseAck                 // raw-paste: waiting for the board's 0x04 ending the upload
 	phaseStdout              // cell output until 0x04
-	phaseStderr              // traceback until 0x04
-	phasePrompt              // waiting for '>'
+	phaseStderr              // after a 0x04: the traceback, held until "0x04>" confirms it
+	phasePrompt              // after a second 0x04: '>' ends the cell, anything else was output
 	phaseDone
 )
 
@@ -87,11 +88,22 @@ const (
 // scanner reads a cell's result from the board: it splits stdout from the
 // traceback, notices resets, and stops after the prompt. It is pure: it
 // does no I/O but the writes to its writers, so it can be fuzzed.
+//
+// A cell may print 0x04 itself (sys.stdout.write('\x04')), which the raw
+// REPL sends as is, though 0x04 also ends the output. So the bytes after a
+// 0x04 are held until they are known: "0x04>" after them makes them the
+// traceback; bytes no traceback starts with ("Traceback (most recent call
+// last):", or one line "Name: message" when there is no stack), or a
+// 0x04 followed by anything but '>', make them output again, with the
+// 0x04 the cell printed. Output after a printed 0x04 is thus delayed only
+// while it could still be a traceback. What stays ambiguous is a cell that
+// prints the end itself, "\x04\x04>": the cell is taken to end there.
 type scanner struct {
 	phase  phase
 	stdout io.Writer
 	stderr io.Writer
 	tb     []byte // the traceback as received
+	held   []byte // bytes after a 0x04 that may be the traceback
 	noise  []byte // bytes that fit no phase
 	okPart bool   // 'O' of "OK" seen
 	watch  lineWatch
@@ -105,26 +117,25 @@ func newScanner(start phase, stdout, stderr io.Writer) *scanner {
 // feed consumes p up to the event it returns. On evDone and evReset the
 // bytes after the event are left unconsumed.
 func (s *scanner) feed(p []byte) (int, event) {
-	start := 0 // start of the pending run of stdout or stderr bytes
+	start := 0 // start of the pending run of stdout bytes
 	flush := func(end int) {
-		if end <= start {
-			return
-		}
-		switch s.phase {
-		case phaseStdout:
+		if s.phase == phaseStdout && end > start {
 			s.stdout.Write(p[start:end])
-		case phaseStderr:
-			s.stderr.Write(p[start:end])
-			s.tb = append(s.tb, p[start:end]...)
-			if len(s.tb) > tracebackMax {
-				s.tb = append(s.tb[:0], s.tb[len(s.tb)-tracebackMax/2:]...)
-			}
 		}
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if r := s.watch.add(c); r != "" {
-			flush(i + 1)
+			if s.phase == phaseStderr || s.phase == phasePrompt {
+				second := s.phase == phasePrompt
+				s.release()
+				if second {
+					s.stdout.Write([]byte{ctrlD})
+				}
+				s.stdout.Write(p[i : i+1])
+			} else {
+				flush(i + 1)
+			}
 			s.reset = r
 			return i + 1, evReset
 		}
@@ -156,24 +167,90 @@ func (s *scanner) feed(p []byte) (int, event) {
 			default:
 				s.addNoise(c)
 			}
-		case phaseStdout, phaseStderr:
+		case phaseStdout:
 			if c == ctrlD {
 				flush(i)
-				s.phase++
-				start = i + 1
+				s.phase = phaseStderr
+				s.held = s.held[:0]
 			}
 		case phasePrompt:
 			if c == rawPrompt {
+				s.stderr.Write(s.held)
+				s.tb = append(s.tb[:0], s.held...)
+				s.held = s.held[:0]
 				s.phase = phaseDone
 				return i + 1, evDone
 			}
-			s.addNoise(c)
+			// The first 0x04 was the cell's; the second may end the output.
+			s.release()
+			s.phase = phaseStderr
+			fallthrough
+		case phaseStderr:
+			if c == ctrlD {
+				s.phase = phasePrompt
+				continue
+			}
+			s.held = append(s.held, c)
+			if !mayBeTraceback(s.held) {
+				s.release()
+				start = i + 1
+			}
 		case phaseDone:
 			return i, evDone
 		}
 	}
 	flush(len(p))
 	return len(p), evMore
+}
+
+// release gives the held bytes back to stdout, after the 0x04 that the
+// cell printed before them, and returns to stdout.
+func (s *scanner) release() {
+	s.stdout.Write([]byte{ctrlD})
+	s.stdout.Write(s.held)
+	s.held = s.held[:0]
+	s.phase = phaseStdout
+}
+
+// tracebackHead starts every traceback MicroPython prints with a stack.
+const tracebackHead = "Traceback (most recent call last):"
+
+// mayBeTraceback reports whether h can be the start of what MicroPython
+// prints for an uncaught exception: a traceback, or the one line
+// "Name: message" of an exception without a stack (a MemoryError raised
+// while compiling).
+func mayBeTraceback(h []byte) bool {
+	if len(h) > tracebackMax {
+		return false
+	}
+	if len(h) <= len(tracebackHead) {
+		if strings.HasPrefix(tracebackHead, string(h)) {
+			return true
+		}
+	} else if bytes.HasPrefix(h, []byte(tracebackHead)) {
+		return true
+	}
+	name := 0
+	for name < len(h) && isNameByte(h[name], name == 0) {
+		name++
+	}
+	switch {
+	case name == 0:
+		return false
+	case name == len(h):
+		return name <= 64
+	case h[name] != ':':
+		return false
+	}
+	nl := bytes.IndexByte(h[name:], '\n')
+	if nl < 0 {
+		return len(h) <= 1024
+	}
+	return name+nl == len(h)-1 // only the 0x04 may follow the line
+}
+
+func isNameByte(c byte, first bool) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || !first && (c >= '0' && c <= '9' || c == '.')
 }
 
 func (s *scanner) addNoise(c byte) {

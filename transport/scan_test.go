@@ -63,6 +63,14 @@ func TestScanner(t *testing.T) {
 		{"banner", phaseOK, "OKwork\r\nMicroPython v1\r\nType \"help()\" for more information.\r\n>>> ", "work\nMicroPython v1\nType \"help()\" for more information.\n", "", evReset, ">>> "},
 		{"rom log", phaseOK, "OKa\r\nets Jul 29 2019\r\n\r\nrst:0x1 (POWERON_RESET)\r\nmore", "a\nets Jul 29 2019\n\nrst:0x1 (POWERON_RESET)\n", "", evReset, "more"},
 		{"soft reboot", phaseOK, "OK\r\nMPY: soft reboot\r\nx", "\nMPY: soft reboot\n", "", evReset, "x"},
+		{"printed 0x04", phaseOK, "OKa\x04b\r\n\x04\x04>", "a\x04b\n", "", evDone, ""},
+		{"printed 0x04 last", phaseOK, "OKx\x04\x04\x04>", "x\x04", "", evDone, ""},
+		{"printed 0x04 then traceback", phaseAck, "\x04\x04\r\n\x04Traceback (most recent call last):\r\nValueError: v\r\n\x04>",
+			"\x04\n", "Traceback (most recent call last):\nValueError: v\n", evDone, ""},
+		{"printed 0x04 like a name", phaseOK, "OK\x04Note: 1\r\nmore\r\n\x04\x04>", "\x04Note: 1\nmore\n", "", evDone, ""},
+		{"error without a stack", phaseOK, "OK\x04MemoryError: memory allocation failed\r\n\x04>", "", "MemoryError: memory allocation failed\n", evDone, ""},
+		{"printed traceback head", phaseOK, "OK\x04Traceback (most recent call last):\r\n\x04\x04>",
+			"\x04Traceback (most recent call last):\n", "", evDone, ""},
 		{"not a reset", phaseOK, "OKsets rst:0x in text\r\n\x04\x04>", "sets rst:0x in text\n", "", evDone, ""},
 	}
 	readers := []struct {
