@@ -470,33 +470,71 @@ func (b *Board) probePaste(ctx context.Context, c *conn) error {
 // requestPaste sends the raw-paste request at the raw prompt. It returns
 // the window size, or 0 when the board refused or does not know raw-paste;
 // in that case the board is back at its raw prompt.
+//
+// Firmware before 1.14 answers with the raw REPL banner and prompt, which
+// is also what a retried handshake may still have on the way: banners
+// before the answer are skipped, and a banner alone is taken for old
+// firmware only when nothing follows it within pasteGrace.
 func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 	if err := c.write([]byte(pasteRequest)); err != nil {
 		return 0, b.linkError("raw-paste request", err)
 	}
 	var got []byte
-	deadline := time.NewTimer(b.opts.HandshakeTimeout)
-	defer deadline.Stop()
+	deadline := time.Now().Add(b.opts.HandshakeTimeout)
+	var grace time.Time // set while only banners have come
 	for {
+		rest, banners := skipRawBanners(got)
+		grace = time.Time{}
 		switch {
-		case len(got) >= 4 && string(got[:2]) == pasteOK:
-			c.unread(got[4:]) // the first 0x01 grant, if it came
-			return int(got[2]) | int(got[3])<<8, nil
-		case len(got) >= 3 && string(got[:2]) == pasteRefused && got[2] == rawPrompt:
-			c.unread(got[3:])
+		case len(rest) >= 4 && string(rest[:2]) == pasteOK:
+			c.unread(rest[4:]) // the first 0x01 grant, if it came
+			return int(rest[2]) | int(rest[3])<<8, nil
+		case len(rest) >= 3 && string(rest[:2]) == pasteRefused && rest[2] == rawPrompt:
+			c.unread(rest[3:])
 			return 0, nil
-		case len(got) >= 2 && string(got[:2]) != pasteOK && string(got[:2]) != pasteRefused && hasRawPrompt(got):
-			// Firmware before 1.14 restarts the raw REPL instead.
-			return 0, nil
+		case len(rest) == 0 && banners > 0:
+			grace = time.Now().Add(pasteGrace)
+		case len(rest) >= 2 && string(rest[:2]) != pasteOK && string(rest[:2]) != pasteRefused && hasRawPrompt(rest):
+			return 0, nil // old firmware, after some noise
 		}
-		p, err := c.take(ctx, deadline.C)
+		wait := time.Until(deadline)
+		if !grace.IsZero() {
+			wait = min(wait, time.Until(grace))
+		}
+		t := time.NewTimer(wait)
+		p, err := c.take(ctx, t.C)
+		t.Stop()
 		if err == errDeadline {
+			if !grace.IsZero() && !time.Now().Before(grace) {
+				return 0, nil // a banner and nothing after it: no raw-paste
+			}
 			return 0, b.handshakeError("raw-paste request", got)
 		}
 		if err != nil {
 			return 0, b.linkError("raw-paste request", err)
 		}
 		got = append(got, p...)
+	}
+}
+
+// pasteGrace is how long a raw REPL banner must stand alone before it is
+// taken as the answer of firmware without raw-paste. A board that has
+// raw-paste answers within a few milliseconds.
+const pasteGrace = 300 * time.Millisecond
+
+// skipRawBanners drops the complete raw REPL banners and prompts that p
+// starts with (each may follow line ends, and may end "\r\r\n>").
+func skipRawBanners(p []byte) (rest []byte, n int) {
+	for {
+		q := bytes.TrimLeft(p, "\r\n")
+		if !bytes.HasPrefix(q, []byte(rawBanner[:len(rawBanner)-2])) {
+			return p, n
+		}
+		q = bytes.TrimLeft(q[len(rawBanner)-2:], "\r\n")
+		if len(q) == 0 || q[0] != rawPrompt {
+			return p, n
+		}
+		p, n = q[1:], n+1
 	}
 }
 

@@ -696,3 +696,74 @@ func TestBusyPortRetried(t *testing.T) {
 		t.Errorf("err = %v, want the busy port named", err)
 	}
 }
+
+// staleBanner puts a raw REPL banner, as a retried handshake leaves one
+// behind, in front of the board's answer to the first raw-paste request.
+type staleBanner struct {
+	io.ReadWriteCloser
+	delay    time.Duration // before the request goes on to the board
+	mu       sync.Mutex
+	injected bool
+	pr       *io.PipeReader
+	pw       *io.PipeWriter
+}
+
+func newStaleBanner(rw io.ReadWriteCloser, delay time.Duration) io.ReadWriteCloser {
+	s := &staleBanner{ReadWriteCloser: rw, delay: delay}
+	s.pr, s.pw = io.Pipe()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := rw.Read(buf)
+			s.mu.Lock()
+			if n > 0 {
+				s.pw.Write(buf[:n])
+			}
+			s.mu.Unlock()
+			if err != nil {
+				s.pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *staleBanner) Read(p []byte) (int, error) { return s.pr.Read(p) }
+
+func (s *staleBanner) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	inject := !s.injected && bytes.Contains(p, []byte(pasteRequest))
+	if inject {
+		s.injected = true
+		s.pw.Write([]byte("raw REPL; CTRL-B to exit\r\n>")) // before the board can answer
+	}
+	s.mu.Unlock()
+	if inject {
+		time.Sleep(s.delay)
+	}
+	return s.ReadWriteCloser.Write(p)
+}
+
+// TestStaleBannerBeforePasteAnswer: a banner that arrives between the
+// raw-paste request and its answer is not the answer of firmware without
+// raw-paste (CI saw this under load: the next cell then timed out).
+// The answer comes with the banner, or after the host read it alone.
+func TestStaleBannerBeforePasteAnswer(t *testing.T) {
+	for _, delay := range []time.Duration{0, 100 * time.Millisecond} {
+		wrap := func(rw io.ReadWriteCloser) io.ReadWriteCloser { return newStaleBanner(rw, delay) }
+		fl := &fakeLink{t: t, fb: boardtest.New(boardtest.Config{RawPaste: true}), wrap: wrap}
+		b, err := openWith(t, fl, testOptions())
+		if err != nil {
+			t.Fatalf("answer %v after the banner: %v", delay, err)
+		}
+		if p := b.Protocol(); p != "raw-paste" {
+			t.Errorf("answer %v after the banner: Protocol() = %q, want raw-paste", delay, p)
+		}
+		for _, code := range []string{"v = 'kept'", "print(v)"} {
+			if _, _, err := runCell(t, b, code); err != nil {
+				t.Errorf("answer %v after the banner: Exec(%q): %v", delay, code, err)
+			}
+		}
+	}
+}
