@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -100,22 +99,6 @@ func saveBoard(path, name, url string) error {
 	return nil
 }
 
-// looksLikeURL reports whether s is a board URL rather than a name.
-func looksLikeURL(s string) bool {
-	if strings.Contains(s, "://") || strings.HasPrefix(s, "exec:") || strings.HasPrefix(s, "/") || strings.HasPrefix(s, `\\.\`) {
-		return true
-	}
-	if s == "local" {
-		return true
-	}
-	u := strings.ToUpper(s)
-	if strings.HasPrefix(u, "COM") {
-		_, err := strconv.Atoi(u[3:])
-		return err == nil
-	}
-	return false
-}
-
 // resolved is where a %connect argument leads.
 type resolved struct {
 	name string // "" when given a URL
@@ -132,13 +115,13 @@ func (r *Registry) resolve(ctx context.Context, env Env, arg string) (resolved, 
 		return resolved{}, err
 	}
 	boards, err := ReadBoards(path)
-	if err != nil && !looksLikeURL(arg) {
+	if err != nil && !transport.IsURL(arg) {
 		return resolved{}, err
 	}
 	if u, ok := boards[arg]; ok {
 		return resolved{name: arg, url: u}, nil
 	}
-	if looksLikeURL(arg) {
+	if transport.IsURL(arg) {
 		return resolved{url: arg}, nil
 	}
 	ports, derr := r.opts.Discover(ctx)
@@ -246,7 +229,7 @@ hand or with --save), then among the serial ports whose board matches it
 				case *save && len(args) != 2:
 					return usageErrorf("--save wants NAME URL")
 				case *save:
-					if looksLikeURL(args[0]) || strings.ContainsAny(args[0], " \t") {
+					if transport.IsURL(args[0]) || strings.ContainsAny(args[0], " \t") {
 						return usageErrorf("--save NAME URL: %q is not a board name", args[0])
 					}
 					path, err := BoardsPath(env)

@@ -283,3 +283,16 @@ func TestExecLink(t *testing.T) {
 		t.Errorf("restart took %v", d)
 	}
 }
+
+func TestIsURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"serial:///dev/ttyUSB0": true, "/dev/ttyACM0": true, "COM3": true, "com12": true,
+		`\\.\COM10`: true, "socket://127.0.0.1:2217": true, "exec:micropython": true,
+		"local": true, " local ": true, "rfc2217://host:1": true,
+		"esp32": false, "COMx": false, "my-board": false, "localboard": false, "": false,
+	} {
+		if got := IsURL(s); got != want {
+			t.Errorf("IsURL(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -85,6 +85,15 @@ func applyQuery(rawURL, query string, opts Options) (Options, error) {
 	return opts, nil
 }
 
+// IsURL reports whether s is written as a board URL (serial://, socket://,
+// exec:, local, a device path or a COM port) rather than as a board's name.
+// Any "scheme://" counts, so that a mistyped scheme gets Open's error
+// instead of a search for a board of that name.
+func IsURL(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "exec:") || s == "local" || isDevicePath(s)
+}
+
 // isDevicePath reports whether s names a serial device: a Unix path or a
 // Windows COM port.
 func isDevicePath(s string) bool {
