@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // Board files travel through Exec as Python snippets that use nothing
@@ -164,50 +166,6 @@ const pyCleanup = `for _ik_n in [n for n in globals() if n.startswith('_ik_') an
 globals().pop('_ik_n', None)
 `
 
-// pyStr quotes s as an ASCII-only Python str literal.
-func pyStr(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch {
-		case r == '\\' || r == '\'':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x10000:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// pyBytes quotes p as a Python bytes literal: printable ASCII as is,
-// every other byte as \xNN.
-func pyBytes(p []byte) string {
-	var b strings.Builder
-	b.Grow(len(p) + 3)
-	b.WriteString("b'")
-	for _, c := range p {
-		switch {
-		case c == '\\' || c == '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c >= 0x20 && c < 0x7f:
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
 // runPy runs code on b and returns what it printed. The board's traceback
 // travels in the returned *transport.ExecError, so stderr is dropped.
 func runPy(ctx context.Context, b Board, code string) (string, error) {
@@ -255,7 +213,7 @@ if _ik_s is None:
  print('stat=n')
 else:
  print('stat=%%s %%d' %% _ik_s)
-`, pyStr(path))
+`, pysource.Str(path))
 	if hashIfSize >= 0 {
 		body += fmt.Sprintf(` if _ik_s[0] == 'f' and _ik_s[1] == %d:
   print('hash=' + _ik_hash(_ik_p))
@@ -305,7 +263,7 @@ else:
  for _ik_n in sorted(_ik_os.listdir(_ik_p) if _ik_p else _ik_os.listdir()):
   _ik_s = _ik_stat(_ik_join(_ik_p, _ik_n))
   print('%%s %%d %%s' %% (_ik_s[0], _ik_s[1], _ik_n))
-`, pyStr(path))
+`, pysource.Str(path))
 	out, err := withPrelude(ctx, b, body)
 	if err != nil {
 		return nil, false, false, err
@@ -365,7 +323,7 @@ func readBoardFile(ctx context.Context, b Board, path string, size int64, onProg
   f.close()
  print('hash=' + _ik_digest(h, ad))
 _ik_get(%s)
-`, pyStr(path))
+`, pysource.Str(path))
 	lw := &lineWriter{onLine: func(line string) error { return nil }}
 	var data bytes.Buffer
 	var sum fileHash
@@ -458,7 +416,7 @@ func writeBoardFile(ctx context.Context, b Board, path string, data []byte, appe
 	finish := fmt.Sprintf(`_ik_f.close()
 print('hash=' + _ik_hash(%[1]s))
 print('size=%%d' %% _ik_stat(%[1]s)[1])
-`, pyStr(path)) + pyCleanup
+`, pysource.Str(path)) + pyCleanup
 	// open raises ValueError for a mode the port lacks (the micro:bit
 	// cannot append).
 	start := fmt.Sprintf(`try:
@@ -476,7 +434,7 @@ try:
  print('free=%%d' %% _ik_gc.mem_free())
 except Exception:
  pass
-`, pyStr(path), pyStr(mode))
+`, pysource.Str(path), pysource.Str(mode))
 	out, err := runPy(ctx, b, pyPrelude(start+finish)+start)
 	if err != nil {
 		cleanup(ctx, b)
@@ -502,7 +460,7 @@ except Exception:
 	chunk = uploadChunk(chunk, kv["free"], b64)
 	for off := 0; off < len(data); off += chunk {
 		p := data[off:min(off+chunk, len(data))]
-		lit := pyBytes(p)
+		lit := pysource.Bytes(p)
 		if b64 {
 			// bytes, not str: micropython-lib's binascii.py (the
 			// WebAssembly port's) decodes only bytes.

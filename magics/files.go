@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // boardArg returns the board path of a ":PATH" argument.
@@ -164,7 +166,7 @@ elif %d:
     print('rm=ok')
 else:
     print('rm=isdir')
-`, pyStr(p), r)
+`, pysource.Str(p), r)
 }
 
 // rm is %rm.
@@ -212,7 +214,7 @@ else:
         print('mkdir=ok')
     except OSError as _ik_e:
         print('mkdir=%%s' %% _ik_e)
-`, pyStr(p)))
+`, pysource.Str(p)))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // randomData returns n bytes holding every byte value, in random order.
@@ -330,7 +332,7 @@ func TestPyLiterals(t *testing.T) {
 	b := newPyBoard(t)
 	data := randomData(600, 3)
 	s := "a'b\"c\\d\n\x04 é中😀\x7f"
-	got := b.run("print(" + pyBytes(data) + " == bytes.fromhex('" + hexString(data) + "'))\nprint(" + pyStr(s) + " == bytes.fromhex('" + hexString([]byte(s)) + "').decode())\n")
+	got := b.run("print(" + pysource.Bytes(data) + " == bytes.fromhex('" + hexString(data) + "'))\nprint(" + pysource.Str(s) + " == bytes.fromhex('" + hexString([]byte(s)) + "').decode())\n")
 	if got != "True\nTrue\n" {
 		t.Errorf("literals decode wrong: %q", got)
 	}

@@ -163,6 +163,10 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 		return &UsageError{Err: errors.New("no magic name after %: %lsmagic lists the magics")}
 	}
 	name := args[0]
+	if cell, ok := r.magics[strings.TrimPrefix(name, "%")]; ok && cell.Cell && strings.HasPrefix(name, "%") {
+		// "%%bash" below a cell's first line reaches here as "%bash".
+		return &UsageError{Magic: cell.Name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", cell.Name), Usage: synopsis(cell)}
+	}
 	m, ok := r.magics[name]
 	if !ok {
 		return r.unknown(name)

@@ -64,6 +64,7 @@ func TestUnknownMagic(t *testing.T) {
 		{"connect -x esp32", "%connect: flag provided but not defined: -x\nusage: %connect [-q] [-save] NAME|URL"},
 		{"connect", "%connect: want one board name or URL"},
 		{"bash", "%%bash is a cell magic"},
+		{"%writefile :x.py", "%%writefile is a cell magic: put it alone on the first line of a cell"},
 		{"lsmagic extra", "%lsmagic: takes no arguments"},
 	}
 	for _, tt := range tests {

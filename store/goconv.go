@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // A TypeError reports a Go or Python value that the store cannot hold.
@@ -137,7 +139,7 @@ func goTypeName(t reflect.Type) string {
 
 func pyQuote(s string) string {
 	var b strings.Builder
-	quoteStr(&b, s, false)
+	pysource.WriteStr(&b, s, false)
 	return b.String()
 }
 

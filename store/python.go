@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // Markers around the records that the dump snippet prints. They are whole
@@ -106,14 +108,14 @@ func chunkedLiteral(b *strings.Builder, s string, isBytes bool) {
 	}
 	if isBytes {
 		for i := 0; i < len(s); i++ {
-			escapeByte(&cur, s[i])
+			pysource.EscapeByte(&cur, s[i])
 			if cur.Len() >= literalChunk {
 				flush()
 			}
 		}
 	} else {
 		for _, r := range s {
-			escapeRune(&cur, r, true)
+			pysource.EscapeRune(&cur, r, true)
 			if cur.Len() >= literalChunk {
 				flush()
 			}
@@ -398,20 +400,14 @@ func PythonDumpSteps(names ...string) []string {
 	list := func(names []string, quote func(string) string) string {
 		q := make([]string, len(names))
 		for i, n := range names {
-			q[i] = pyQuoteASCII(quote(n))
+			q[i] = pysource.Str(quote(n))
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
 	same := func(s string) string { return s }
 	call := "try:\n _iotk_store_dump(" + list(good, same) + ", " + list(bad, escapeDump) + ", " +
-		pyQuoteASCII(dumpBegin) + ", " + pyQuoteASCII(dumpEnd) + ")\nfinally:\n " + dumpDel
+		pysource.Str(dumpBegin) + ", " + pysource.Str(dumpEnd) + ")\nfinally:\n " + dumpDel
 	return []string{dumpSteps[0], dumpSteps[1], dumpSteps[2] + call}
-}
-
-func pyQuoteASCII(s string) string {
-	var b strings.Builder
-	quoteStr(&b, s, true)
-	return b.String()
 }
 
 // escapeDump encodes a name for a record line as the dump snippet's esc
@@ -423,8 +419,7 @@ func escapeDump(s string) string {
 		if c > ' ' && c < 127 && c != '%' && c != ';' {
 			b.WriteByte(c)
 		} else {
-			b.WriteByte('%')
-			writeHex(&b, uint64(c), 2)
+			fmt.Fprintf(&b, "%%%02x", c)
 		}
 	}
 	return b.String()

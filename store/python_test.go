@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -230,8 +231,7 @@ func appendDump(b *strings.Builder, v Value) {
 			if c >= 32 && c < 127 && c != '%' && c != ';' {
 				b.WriteByte(c)
 			} else {
-				b.WriteByte('%')
-				writeHex(b, uint64(c), 2)
+				fmt.Fprintf(b, "%%%02x", c)
 			}
 		}
 		b.WriteByte(';')
@@ -249,7 +249,7 @@ func appendDump(b *strings.Builder, v Value) {
 		b.WriteString("i" + itoa(v.Int()) + ";")
 	case Float:
 		b.WriteString("f")
-		writeHex(b, v.num, 16)
+		fmt.Fprintf(b, "%016x", v.num)
 		b.WriteString(";")
 	case Str, Bytes, ByteArray:
 		b.WriteString(map[Kind]string{Str: "s", Bytes: "b", ByteArray: "a"}[v.kind])

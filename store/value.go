@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // A Kind is the type of a stored value, named after the Python type that
@@ -292,7 +294,7 @@ func (v Value) writePython(b *strings.Builder, st pyStyle) {
 		if st.literal {
 			chunkedLiteral(b, v.str, false)
 		} else {
-			quoteStr(b, v.str, false)
+			pysource.WriteStr(b, v.str, false)
 		}
 	case Bytes, ByteArray:
 		if v.kind == ByteArray {
@@ -301,7 +303,7 @@ func (v Value) writePython(b *strings.Builder, st pyStyle) {
 		if st.literal {
 			chunkedLiteral(b, v.str, true)
 		} else {
-			quoteBytes(b, v.str)
+			b.WriteString(pysource.Bytes([]byte(v.str)))
 		}
 		if v.kind == ByteArray {
 			b.WriteString(")")
@@ -334,79 +336,6 @@ func (v Value) writePython(b *strings.Builder, st pyStyle) {
 		}
 		b.WriteString("}")
 	}
-}
-
-// quoteStr writes s as a single-quoted Python str literal. With asciiOnly,
-// every rune outside printable ASCII is escaped, so that the literal means
-// the same after any byte-level transport; otherwise printable Unicode is
-// kept, as Python's repr does.
-func quoteStr(b *strings.Builder, s string, asciiOnly bool) {
-	b.WriteByte('\'')
-	for _, r := range s {
-		escapeRune(b, r, asciiOnly)
-	}
-	b.WriteByte('\'')
-}
-
-// quoteBytes writes s as an ASCII Python bytes literal.
-func quoteBytes(b *strings.Builder, s string) {
-	b.WriteString("b'")
-	for i := 0; i < len(s); i++ {
-		escapeByte(b, s[i])
-	}
-	b.WriteByte('\'')
-}
-
-// escapeRune writes r as it appears inside a single-quoted str literal.
-func escapeRune(b *strings.Builder, r rune, asciiOnly bool) {
-	switch {
-	case r < 0x80:
-		escapeByte(b, byte(r))
-	case !asciiOnly && isPrintable(r):
-		b.WriteRune(r)
-	case r <= 0xffff:
-		// Never \xe9 for U+00E9: some MicroPython versions turn it into
-		// the raw byte 0xe9, which is not UTF-8.
-		b.WriteString(`\u`)
-		writeHex(b, uint64(r), 4)
-	default:
-		b.WriteString(`\U`)
-		writeHex(b, uint64(r), 8)
-	}
-}
-
-// escapeByte writes c as it appears inside a single-quoted bytes literal,
-// or a str literal when c < 0x80.
-func escapeByte(b *strings.Builder, c byte) {
-	switch {
-	case c == '\\' || c == '\'':
-		b.WriteByte('\\')
-		b.WriteByte(c)
-	case c == '\n':
-		b.WriteString(`\n`)
-	case c == '\r':
-		b.WriteString(`\r`)
-	case c == '\t':
-		b.WriteString(`\t`)
-	case c >= 0x20 && c < 0x7f:
-		b.WriteByte(c)
-	default:
-		b.WriteString(`\x`)
-		writeHex(b, uint64(c), 2)
-	}
-}
-
-func writeHex(b *strings.Builder, n uint64, digits int) {
-	const hexDigits = "0123456789abcdef"
-	for i := digits - 1; i >= 0; i-- {
-		b.WriteByte(hexDigits[(n>>(4*uint(i)))&0xf])
-	}
-}
-
-// isPrintable approximates Python's str.isprintable for display only.
-func isPrintable(r rune) bool {
-	return r >= 0xa0 && r != 0xad && !(r >= 0xd800 && r < 0xe000) &&
-		!(r >= 0x2028 && r <= 0x202f) && r != 0xfeff && r < 0xe0000
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }

@@ -48,6 +48,7 @@ import (
 
 	"github.com/iotkernel/iotkernel/bench/linesim"
 	"github.com/iotkernel/iotkernel/magics"
+	"github.com/iotkernel/iotkernel/pysource"
 	"github.com/iotkernel/iotkernel/transport"
 	"golang.org/x/sys/unix"
 )
@@ -319,7 +320,7 @@ func (b *bench) execIotFreeAndLine(ctx context.Context, code string, n int, chec
 func (b *bench) runTime(ctx context.Context, code string, n int) (time.Duration, error) {
 	var ds []time.Duration
 	err := b.unthrottled(func() error {
-		if err := b.iot.Exec(ctx, "_ik_src = "+pyStr(code), io.Discard, io.Discard); err != nil {
+		if err := b.iot.Exec(ctx, "_ik_src = "+pysource.Str(code), io.Discard, io.Discard); err != nil {
 			return fmt.Errorf("board run time: %w", err)
 		}
 		const timer = "import time\n_ik_t = time.ticks_us()\nexec(compile(_ik_src, '<stdin>', 'exec'), {'__name__': '__main__'})\n_ik_d = time.ticks_diff(time.ticks_us(), _ik_t)\nprint()\nprint('run_us=%d' % _ik_d)\n"
@@ -341,27 +342,6 @@ func (b *bench) runTime(ctx context.Context, code string, n int) (time.Duration,
 		return 0, err
 	}
 	return median(ds), nil
-}
-
-// pyStr quotes an ASCII string as a Python literal.
-func pyStr(s string) string {
-	var sb strings.Builder
-	sb.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\' || c == '\'':
-			sb.WriteByte('\\')
-			sb.WriteByte(c)
-		case c == '\n':
-			sb.WriteString(`\n`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&sb, `\x%02x`, c)
-		default:
-			sb.WriteByte(c)
-		}
-	}
-	sb.WriteByte('\'')
-	return sb.String()
 }
 
 func (b *bench) trivial(ctx context.Context, mpStart time.Duration) error {
