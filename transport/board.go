@@ -92,6 +92,10 @@ type Board struct {
 	// intWait is how long an interrupt waits for the board before Ctrl-C
 	// again and before giving up (interruptWait; shorter in tests).
 	intWait time.Duration
+	// pasteGrace is how long a raw REPL banner must stand alone before
+	// it is taken as the answer of firmware without raw-paste. A board
+	// that has raw-paste answers within a few milliseconds.
+	pasteGrace time.Duration
 
 	mu     sync.Mutex // guards c, lk, closed
 	c      *conn
@@ -148,7 +152,8 @@ func newBoard(url string, dial dialFunc, opts Options) *Board {
 		dial: dial,
 		turn: make(chan struct{}, 1),
 
-		intWait: interruptWait,
+		intWait:    interruptWait,
+		pasteGrace: 300 * time.Millisecond,
 	}
 }
 
@@ -474,7 +479,7 @@ func (b *Board) probePaste(ctx context.Context, c *conn) error {
 // Firmware before 1.14 answers with the raw REPL banner and prompt, which
 // is also what a retried handshake may still have on the way: banners
 // before the answer are skipped, and a banner alone is taken for old
-// firmware only when nothing follows it within pasteGrace.
+// firmware only when nothing follows it within b.pasteGrace.
 func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 	if err := c.write([]byte(pasteRequest)); err != nil {
 		return 0, b.linkError("raw-paste request", err)
@@ -493,7 +498,7 @@ func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 			c.unread(rest[3:])
 			return 0, nil
 		case len(rest) == 0 && banners > 0:
-			grace = time.Now().Add(pasteGrace)
+			grace = time.Now().Add(b.pasteGrace)
 		case len(rest) >= 2 && string(rest[:2]) != pasteOK && string(rest[:2]) != pasteRefused && hasRawPrompt(rest):
 			return 0, nil // old firmware, after some noise
 		}
@@ -516,11 +521,6 @@ func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 		got = append(got, p...)
 	}
 }
-
-// pasteGrace is how long a raw REPL banner must stand alone before it is
-// taken as the answer of firmware without raw-paste. A board that has
-// raw-paste answers within a few milliseconds.
-const pasteGrace = 300 * time.Millisecond
 
 // skipRawBanners drops the complete raw REPL banners and prompts that p
 // starts with (each may follow line ends, and may end "\r\r\n>").

@@ -65,6 +65,7 @@ func openWith(t testing.TB, fl *fakeLink, opts Options) (*Board, error) {
 	t.Helper()
 	b := newBoard("fake://board", fl.dial, opts)
 	b.intWait = 200 * time.Millisecond
+	b.pasteGrace = 100 * time.Millisecond
 	t.Cleanup(func() {
 		b.Close()
 		fl.wg.Wait()
