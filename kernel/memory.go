@@ -13,21 +13,24 @@ import (
 // allocated releaseAfter bytes, the kernel hands freed memory back to the
 // operating system releaseDelay after the last such heavy request: a run
 // of heavy cells pays for one collection at its end, not one per cell.
+// The delay is short next to a notebook user's pauses, and long next to
+// the gap between the cells of a Run All.
 const (
 	releaseAfter = 8 << 20
-	releaseDelay = 100 * time.Millisecond
+	releaseDelay = 50 * time.Millisecond
 )
 
 // memoryReleaser is owned by the worker goroutine; the release itself
 // runs on a timer's goroutine, so no request ever waits for it.
 type memoryReleaser struct {
-	sample []metrics.Sample
-	last   uint64 // cumulative heap allocations when last armed
-	timer  *time.Timer
+	sample  []metrics.Sample
+	last    uint64 // cumulative heap allocations when last armed
+	timer   *time.Timer
+	release func() // debug.FreeOSMemory; tests count calls instead
 }
 
 func newMemoryReleaser() *memoryReleaser {
-	r := &memoryReleaser{sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}}
+	r := &memoryReleaser{sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}, release: debug.FreeOSMemory}
 	r.last = r.allocated()
 	return r
 }
@@ -49,7 +52,7 @@ func (r *memoryReleaser) afterRequest() {
 	}
 	r.last = now
 	if r.timer == nil {
-		r.timer = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+		r.timer = time.AfterFunc(releaseDelay, r.release)
 		return
 	}
 	r.timer.Reset(releaseDelay)

@@ -1,0 +1,27 @@
+package host
+
+import (
+	"context"
+	"io"
+	"testing"
+)
+
+// BenchmarkTrivialCell is the host side of make bench's trivial round
+// trip: "x := 1", run again and again in one interpreter.
+func BenchmarkTrivialCell(b *testing.B) {
+	in, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	cellIO := IO{Stdout: io.Discard, Stderr: io.Discard}
+	if _, err := in.Eval(context.Background(), "y := 2", cellIO); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := in.Eval(context.Background(), "x := 1", cellIO); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
