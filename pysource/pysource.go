@@ -9,6 +9,10 @@
 // full grammar: "invalid" is reported only for what is certainly wrong,
 // such as a closing bracket without its opener.
 //
+// It also writes Python literals (Str, Bytes, WriteStr) for the code the
+// kernel sends to boards: printable ASCII that every MicroPython version
+// and CPython read back to the same string or bytes.
+//
 // It is pure Go, without dependencies, and holds no state.
 package pysource
 
