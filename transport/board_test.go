@@ -750,7 +750,9 @@ func (s *staleBanner) Write(p []byte) (int, error) {
 // raw-paste (CI saw this under load: the next cell then timed out).
 // The answer comes with the banner, or after the host read it alone.
 func TestStaleBannerBeforePasteAnswer(t *testing.T) {
-	for _, delay := range []time.Duration{0, 30 * time.Millisecond} { // within the tests' pasteGrace
+	defer func(g time.Duration) { testPasteGrace = g }(testPasteGrace)
+	testPasteGrace = 2 * time.Second // a loaded machine must not turn the delay into "no raw-paste"
+	for _, delay := range []time.Duration{0, 100 * time.Millisecond} {
 		wrap := func(rw io.ReadWriteCloser) io.ReadWriteCloser { return newStaleBanner(rw, delay) }
 		fl := &fakeLink{t: t, fb: boardtest.New(boardtest.Config{RawPaste: true}), wrap: wrap}
 		b, err := openWith(t, fl, testOptions())

@@ -61,11 +61,15 @@ func openFake(t testing.TB, cfg boardtest.Config, rate int, opts Options) (*Boar
 	return b, fl.fb, fl
 }
 
+// testPasteGrace is the boards' raw-paste grace in these tests: boards
+// without raw-paste are opened often, and each open waits for it once.
+var testPasteGrace = 100 * time.Millisecond
+
 func openWith(t testing.TB, fl *fakeLink, opts Options) (*Board, error) {
 	t.Helper()
 	b := newBoard("fake://board", fl.dial, opts)
 	b.intWait = 200 * time.Millisecond
-	b.pasteGrace = 100 * time.Millisecond
+	b.pasteGrace = testPasteGrace
 	t.Cleanup(func() {
 		b.Close()
 		fl.wg.Wait()
