@@ -54,10 +54,10 @@ type requestHandler func(k *Kernel, sock zmq4.Socket, mu *sync.Mutex, m *Message
 // handleShell runs itself because a failure may abort the queue behind it.
 var shellHandlers = map[string]requestHandler{
 	"kernel_info_request": (*Kernel).kernelInfoReply,
-	"complete_request":    func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.complete(m) },
-	"inspect_request":     func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.inspect(m) },
+	"complete_request":    (*Kernel).complete,
+	"inspect_request":     (*Kernel).inspect,
 	"is_complete_request": (*Kernel).isComplete,
-	"history_request":     func(k *Kernel, _ zmq4.Socket, _ *sync.Mutex, m *Message) { k.handleHistory(m) },
+	"history_request":     (*Kernel).handleHistory,
 	"comm_info_request": func(k *Kernel, sock zmq4.Socket, mu *sync.Mutex, m *Message) {
 		k.reply(sock, mu, m, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
 	},
@@ -184,10 +184,10 @@ func cursorOrEnd(req codeCursorRequest) int {
 	return *req.CursorPos
 }
 
-func (k *Kernel) complete(m *Message) {
+func (k *Kernel) complete(sock zmq4.Socket, mu *sync.Mutex, m *Message) {
 	var req codeCursorRequest
 	if err := k.decodeContent(m, &req); err != nil {
-		k.replyError(k.shell, &k.shellMu, m, "complete_reply", err)
+		k.replyError(sock, mu, m, "complete_reply", err)
 		return
 	}
 	cursor := cursorOrEnd(req)
@@ -199,23 +199,23 @@ func (k *Kernel) complete(m *Message) {
 	if c.Metadata == nil {
 		c.Metadata = map[string]any{}
 	}
-	k.reply(k.shell, &k.shellMu, m, "complete_reply", map[string]any{
+	k.reply(sock, mu, m, "complete_reply", map[string]any{
 		"status": "ok", "matches": c.Matches, "cursor_start": c.CursorStart,
 		"cursor_end": c.CursorEnd, "metadata": c.Metadata,
 	})
 }
 
-func (k *Kernel) inspect(m *Message) {
+func (k *Kernel) inspect(sock zmq4.Socket, mu *sync.Mutex, m *Message) {
 	var req codeCursorRequest
 	if err := k.decodeContent(m, &req); err != nil {
-		k.replyError(k.shell, &k.shellMu, m, "inspect_reply", err)
+		k.replyError(sock, mu, m, "inspect_reply", err)
 		return
 	}
 	data, found := k.cfg.Executor.Inspect(context.Background(), req.Code, cursorOrEnd(req), req.DetailLevel)
 	if data == nil || !found {
 		data, found = MIMEBundle{}, false
 	}
-	k.reply(k.shell, &k.shellMu, m, "inspect_reply", map[string]any{
+	k.reply(sock, mu, m, "inspect_reply", map[string]any{
 		"status": "ok", "found": found, "data": data, "metadata": map[string]any{},
 	})
 }

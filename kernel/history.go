@@ -3,6 +3,9 @@ package kernel
 import (
 	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/go-zeromq/zmq4"
 )
 
 // historySession is the session number this kernel reports: history is
@@ -155,11 +158,11 @@ func indexRune(rs []rune, r rune) int {
 	return -1
 }
 
-func (k *Kernel) handleHistory(m *Message) {
+func (k *Kernel) handleHistory(sock zmq4.Socket, mu *sync.Mutex, m *Message) {
 	var req historyRequest
 	if err := k.decodeContent(m, &req); err != nil {
-		k.replyError(k.shell, &k.shellMu, m, "history_reply", err)
+		k.replyError(sock, mu, m, "history_reply", err)
 		return
 	}
-	k.reply(k.shell, &k.shellMu, m, "history_reply", map[string]any{"status": "ok", "history": k.history.reply(req)})
+	k.reply(sock, mu, m, "history_reply", map[string]any{"status": "ok", "history": k.history.reply(req)})
 }
