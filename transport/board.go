@@ -486,10 +486,9 @@ func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 	}
 	var got []byte
 	deadline := time.Now().Add(b.opts.HandshakeTimeout)
-	var grace time.Time // set while only banners have come
 	for {
 		rest, banners := skipRawBanners(got)
-		grace = time.Time{}
+		var grace time.Time // set while only banners have come
 		switch {
 		case len(rest) >= 4 && string(rest[:2]) == pasteOK:
 			c.unread(rest[4:]) // the first 0x01 grant, if it came
@@ -526,11 +525,12 @@ func (b *Board) requestPaste(ctx context.Context, c *conn) (int, error) {
 // starts with (each may follow line ends, and may end "\r\r\n>").
 func skipRawBanners(p []byte) (rest []byte, n int) {
 	for {
+		banner := strings.TrimRight(rawBanner, "\r\n")
 		q := bytes.TrimLeft(p, "\r\n")
-		if !bytes.HasPrefix(q, []byte(rawBanner[:len(rawBanner)-2])) {
+		if !bytes.HasPrefix(q, []byte(banner)) {
 			return p, n
 		}
-		q = bytes.TrimLeft(q[len(rawBanner)-2:], "\r\n")
+		q = bytes.TrimLeft(q[len(banner):], "\r\n")
 		if len(q) == 0 || q[0] != rawPrompt {
 			return p, n
 		}

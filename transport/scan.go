@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"io"
-	"strings"
 )
 
 // Protocol bytes of MicroPython's raw REPL (shared/runtime/pyexec.c).
@@ -127,12 +126,11 @@ func (s *scanner) feed(p []byte) (int, event) {
 		c := p[i]
 		if r := s.watch.add(c); r != "" {
 			if s.phase == phaseStderr || s.phase == phasePrompt {
-				second := s.phase == phasePrompt
-				s.release()
-				if second {
-					s.stdout.Write([]byte{ctrlD})
+				if s.phase == phasePrompt {
+					s.held = append(s.held, ctrlD) // undecided too: output
 				}
-				s.stdout.Write(p[i : i+1])
+				s.held = append(s.held, c)
+				s.release()
 			} else {
 				flush(i + 1)
 			}
@@ -223,11 +221,7 @@ func mayBeTraceback(h []byte) bool {
 	if len(h) > tracebackMax {
 		return false
 	}
-	if len(h) <= len(tracebackHead) {
-		if strings.HasPrefix(tracebackHead, string(h)) {
-			return true
-		}
-	} else if bytes.HasPrefix(h, []byte(tracebackHead)) {
+	if n := min(len(h), len(tracebackHead)); string(h[:n]) == tracebackHead[:n] {
 		return true
 	}
 	name := 0

@@ -71,6 +71,9 @@ func TestScanner(t *testing.T) {
 		{"error without a stack", phaseOK, "OK\x04MemoryError: memory allocation failed\r\n\x04>", "", "MemoryError: memory allocation failed\n", evDone, ""},
 		{"printed traceback head", phaseOK, "OK\x04Traceback (most recent call last):\r\n\x04\x04>",
 			"\x04Traceback (most recent call last):\n", "", evDone, ""},
+		{"reset in a held traceback", phaseOK, "OK\x04Traceback (most recent call last):\r\nMPY: soft reboot\r\nx",
+			"\x04Traceback (most recent call last):\nMPY: soft reboot\n", "", evReset, "x"},
+		{"reset after two printed 0x04", phaseOK, "OK\r\nrst:0x1 (POWERON)\x04\x04\nx", "\nrst:0x1 (POWERON)\x04\x04\n", "", evReset, "x"},
 		{"not a reset", phaseOK, "OKsets rst:0x in text\r\n\x04\x04>", "sets rst:0x in text\n", "", evDone, ""},
 	}
 	readers := []struct {
