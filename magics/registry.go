@@ -163,9 +163,11 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 		return &UsageError{Err: errors.New("no magic name after %: %lsmagic lists the magics")}
 	}
 	name := args[0]
-	if cell, ok := r.magics[strings.TrimPrefix(name, "%")]; ok && cell.Cell && strings.HasPrefix(name, "%") {
+	if cellName, ok := strings.CutPrefix(name, "%"); ok {
 		// "%%bash" below a cell's first line reaches here as "%bash".
-		return &UsageError{Magic: cell.Name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", cell.Name), Usage: synopsis(cell)}
+		if cell, ok := r.magics[cellName]; ok && cell.Cell {
+			return misplacedCellMagic(cell)
+		}
 	}
 	m, ok := r.magics[name]
 	if !ok {
@@ -176,7 +178,7 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 			_, err := io.WriteString(env.Stdout(), r.Usage(name))
 			return err
 		}
-		return &UsageError{Magic: name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", name), Usage: synopsis(m)}
+		return misplacedCellMagic(m)
 	}
 	fs := flag.NewFlagSet("%"+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -194,6 +196,11 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 		ue.Magic, ue.Usage = name, synopsis(m)
 	}
 	return err
+}
+
+// misplacedCellMagic is the error for cell magic m used as a line magic.
+func misplacedCellMagic(m Magic) error {
+	return &UsageError{Magic: m.Name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", m.Name), Usage: synopsis(m)}
 }
 
 // parseInterspersed parses flags anywhere among the arguments, as
