@@ -60,7 +60,8 @@ test-jupyter: build
 # line; BOARDBENCH_FLAGS=-quick makes them a one-run smoke test.
 bench: deps deps-boards build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
-	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peer python3
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) GO=$(GO) scripts/install-peers.sh
+	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peers python3,gophernotes,gonb
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./host/
 	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)

@@ -1,6 +1,7 @@
-"""Kernel benchmarks, side by side in one run: iotkernel against a peer
-kernel (Debian's ipykernel, the kernel MicroPython notebook users come
-from), both driven by a real jupyter_client.
+"""Kernel benchmarks, side by side in one run: iotkernel against its peer
+kernels, all driven by a real jupyter_client: Debian's ipykernel (the
+kernel MicroPython notebook users come from) and the other Go kernels,
+gophernotes and gonb (built by scripts/install-peers.sh).
 
 Measures, for each kernel:
   start    launch to the first kernel_info_reply (median of --starts runs,
@@ -10,7 +11,7 @@ Measures, for each kernel:
   print1mb a cell printing 1 MB, execute_request to idle (median)
   rss      resident memory of the kernel process after 100 cells
 
-and prints iot/peer ratios next to the goals of issue 2. Timings are
+and prints iot/peer ratios next to the goals set for each peer. Timings are
 reported, never asserted: the machine is noted with the numbers.
 """
 import argparse
@@ -35,6 +36,28 @@ CELLS = {
         "print1mb": 'import sys; sys.stdout.write(("x" * 99 + "\\n") * 10486)',
         "warm": "y = 2",
     },
+    # gomacro keeps unused variables; imports are a cell of their own.
+    "gophernotes": {
+        "trivial": "x := 1",
+        "print1mb": 'fmt.Print(strings.Repeat(strings.Repeat("x", 99)+"\\n", 10486))',
+        "warm": 'import (\n"fmt"\n"strings"\n)',
+    },
+    # gonb compiles a program per cell: %% opens main's body, goimports
+    # adds the imports, and an unused variable would not compile.
+    "gonb": {
+        "trivial": "%%\nx := 1\n_ = x",
+        "print1mb": '%%\nfmt.Print(strings.Repeat(strings.Repeat("x", 99)+"\\n", 10486))',
+        "warm": "%%\ny := 2\n_ = y",
+    },
+}
+
+# Goals, as iot/peer ratios: start-up, output and memory against ipykernel;
+# a trivial host cell against gophernotes (the other in-process
+# interpreter); memory against gonb (whose kernel holds no interpreter).
+GOALS = {
+    "python3": {"start": 0.1, "trivial": 0.5, "print1mb": 1.0, "rss": 0.5},
+    "gophernotes": {"start": 1.0, "trivial": 1.0},
+    "gonb": {"start": 1.0, "rss": 1.0},
 }
 
 
@@ -74,6 +97,9 @@ def run(kc, code):
             continue
         if m["msg_type"] == "stream":
             nbytes += len(m["content"]["text"])
+        if m["msg_type"] == "error":
+            raise SystemExit(f"cell failed, the figures would mean nothing: {code!r}: "
+                             f"{m['content']['ename']}: {m['content']['evalue']}")
         if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
             break
     kc.get_shell_msg(timeout=60)
@@ -129,7 +155,8 @@ def measure(name, starts, rounds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", default="iot")
-    ap.add_argument("--peer", default="python3")
+    ap.add_argument("--peers", default="python3",
+                    help="comma-separated kernelspec names to compare with")
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=200)
     args = ap.parse_args()
@@ -142,21 +169,25 @@ def main():
         pass
     print(f"machine: {platform.node()} {cpu}, {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, {platform.platform()}, python {platform.python_version()}")
+    peers = [p for p in args.peers.split(",") if p]
     res = {}
-    for name in (args.kernel, args.peer):
+    for name in [args.kernel] + peers:
         res[name] = measure(name, args.starts, args.rounds)
-    a, b = res[args.kernel], res[args.peer]
-    goals = {"start": 0.1, "trivial": 0.5, "print1mb": 1.0, "rss": 0.5}
     units = {"start": "s", "trivial": "s", "print1mb": "s", "rss": "MiB"}
-    print(f"{'metric':<10} {args.kernel:>12} {args.peer:>12} {'ratio':>8} {'goal':>8}  met")
-    for m in ("start", "trivial", "print1mb", "rss"):
-        va, vb = a[m], b[m]
-        if units[m] == "MiB":
-            va, vb = va / 2**20, vb / 2**20
-        ratio = a[m] / b[m]
-        print(f"{m:<10} {va:>11.4f}{units[m][0]} {vb:>11.4f}{units[m][0]} {ratio:>8.3f} {'<=' + str(goals[m]):>8}  "
-              f"{'yes' if ratio <= goals[m] else 'NO'}")
-
+    for peer in peers:
+        a, b = res[args.kernel], res[peer]
+        goals = GOALS.get(peer, {})
+        print()
+        print(f"{'metric':<10} {args.kernel:>12} {peer:>12} {'ratio':>8} {'goal':>8}  met")
+        for m in ("start", "trivial", "print1mb", "rss"):
+            va, vb = a[m], b[m]
+            if units[m] == "MiB":
+                va, vb = va / 2**20, vb / 2**20
+            ratio = a[m] / b[m]
+            goal = goals.get(m)
+            met = "-" if goal is None else ("yes" if ratio <= goal else "NO")
+            goal_s = "" if goal is None else "<=" + str(goal)
+            print(f"{m:<10} {va:>11.4f}{units[m][0]} {vb:>11.4f}{units[m][0]} {ratio:>8.3f} {goal_s:>8}  {met}")
 
 if __name__ == "__main__":
     sys.exit(main())
