@@ -37,6 +37,21 @@ func TestParse(t *testing.T) {
 		{"only a magic", "%lsmagic", Cell{Kind: BoardCell, Body: "%lsmagic", BodyLine: 1, Segments: []Segment{{LineMagic, "lsmagic", 1}}}},
 		{"blank cell", "  \n", Cell{Kind: BoardCell, Body: "  \n", BodyLine: 1}},
 		{"unknown cell magic", "%%hots\nx", Cell{Kind: -1, Magic: "hots", Body: "%%hots\nx", BodyLine: 1}},
+		// CPython reads \" as an escaped quote: the string stays open
+		// and "%ls" is its second line, not a magic.
+		{"escaped quote keeps a triple-quoted string open", "s = \"\"\"a\\\"\"\"\n%ls\n\"\"\"",
+			Cell{Kind: BoardCell, Body: "s = \"\"\"a\\\"\"\"\n%ls\n\"\"\"", BodyLine: 1,
+				Segments: []Segment{{Code, "s = \"\"\"a\\\"\"\"\n%ls\n\"\"\"", 1}}}},
+		{"prefixed triple-quoted string", "s = rb'''\n!x\n'''\n!echo", Cell{Kind: BoardCell, Body: "s = rb'''\n!x\n'''\n!echo", BodyLine: 1,
+			Segments: []Segment{{Code, "s = rb'''\n!x\n'''", 1}, {Shell, "echo", 4}}}},
+		{"single-quoted string continued by a backslash", "s = 'a\\\n%b'\n%ls", Cell{Kind: BoardCell, Body: "s = 'a\\\n%b'\n%ls", BodyLine: 1,
+			Segments: []Segment{{Code, "s = 'a\\\n%b'", 1}, {LineMagic, "ls", 3}}}},
+		{"Go block comment", "%%host\n/*\n%v\n*/ x := 1\n%store x", Cell{Kind: HostCell, Magic: "host", Body: "/*\n%v\n*/ x := 1\n%store x", BodyLine: 2,
+			Segments: []Segment{{Code, "/*\n%v\n*/ x := 1", 2}, {LineMagic, "store x", 5}}}},
+		{"Go raw string closed and reopened", "%%host\na := `x\n` + `\n%v\n`\n%store a", Cell{Kind: HostCell, Magic: "host", Body: "a := `x\n` + `\n%v\n`\n%store a", BodyLine: 2,
+			Segments: []Segment{{Code, "a := `x\n` + `\n%v\n`", 2}, {LineMagic, "store a", 6}}}},
+		{"Go string with a backquote", "%%host\ns := \"`\"\n%store s", Cell{Kind: HostCell, Magic: "host", Body: "s := \"`\"\n%store s", BodyLine: 2,
+			Segments: []Segment{{Code, "s := \"`\"", 2}, {LineMagic, "store s", 3}}}},
 		{"hash comment with quotes", "x = 1 # it's \"\"\" fine\n%lsmagic", Cell{Kind: BoardCell, Body: "x = 1 # it's \"\"\" fine\n%lsmagic", BodyLine: 1,
 			Segments: []Segment{{Code, "x = 1 # it's \"\"\" fine", 1}, {LineMagic, "lsmagic", 2}}}},
 	}
