@@ -6,7 +6,8 @@
 //
 // It follows the Jupyter messaging protocol 5.3
 // (https://jupyter-client.readthedocs.io/en/latest/messaging.html) and the
-// rules collected in shared/PROTOCOLS.md. It is the only package that
+// kernel specifics of Jupyter's "Making kernels" page (connection file,
+// heartbeat echo, kernel_info on start-up). It is the only package that
 // imports github.com/go-zeromq/zmq4. What a cell means is left to an
 // Executor; this package never touches serial ports, yaegi or processes.
 package kernel

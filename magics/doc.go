@@ -1,8 +1,8 @@
 // Package magics owns the magic grammar of iotkernel notebooks: the
 // registry of line magics (%connect, %store, %cp...) and cell magics
 // (%%bash, %%writefile, %%host), their usage and help text (%lsmagic and
-// %NAME -h are generated from it), and what each magic does. It follows
-// the Magics section of issue 3.
+// %NAME -h are generated from it), and what each magic does, as IPython's
+// magics behave where the two share a name.
 //
 // A magic never reaches the packages above it (the router, the kernel):
 // everything it needs of the running session (the cell's output, the

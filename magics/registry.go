@@ -51,7 +51,7 @@ type Registry struct {
 	magics map[string]Magic
 }
 
-// NewRegistry returns a registry holding every magic of issue 3.
+// NewRegistry returns a registry holding every magic of the kernel.
 func NewRegistry(opts Options) *Registry {
 	if opts.Discover == nil {
 		opts.Discover = transport.Discover

@@ -63,62 +63,51 @@ func scan(src string) scanState {
 		}
 		st.lines = append(st.lines, line{start: start, end: end, code: c, indent: ind, blank: strings.TrimSpace(c) == ""})
 	}
-	for i < len(src) {
-		c := src[i]
-		switch {
-		case c == '#':
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '\\' && i+1 < len(src) && src[i+1] == '\n':
+tokens:
+	for t := range Tokens(src) {
+		i = t.End
+		text := src[t.Start:t.End]
+		switch t.Kind {
+		case Comment:
+		case Continuation:
 			code.WriteByte(' ')
-			i += 2
-			st.contin = i == len(src)
-		case c == '\\' && i+2 < len(src) && src[i+1] == '\r' && src[i+2] == '\n':
-			code.WriteByte(' ')
-			i += 3
-			st.contin = i == len(src)
-		case c == '\\' && i+1 == len(src):
-			st.contin = true
-			i++
-		case c == '\'' || c == '"':
-			n, ok, triple := skipString(src, i)
-			if !ok {
-				if triple {
+			st.contin = t.End == len(src)
+		case String:
+			code.WriteString("''")
+			if t.Open {
+				if len(t.Quote) == 3 {
 					st.inStr = true
 				} else {
 					st.invalid = true
 				}
-				code.WriteString("''")
+				// Nothing after it can be judged.
 				i = len(src)
-				continue
+				break tokens
 			}
-			code.WriteString("''")
-			i = n
-		case c == '(' || c == '[' || c == '{':
-			st.open = append(st.open, c)
-			code.WriteByte(c)
-			i++
-		case c == ')' || c == ']' || c == '}':
-			if len(st.open) == 0 || st.open[len(st.open)-1] != opener(c) {
-				st.invalid = true
-			} else {
-				st.open = st.open[:len(st.open)-1]
-			}
-			code.WriteByte(c)
-			i++
-		case c == '\n':
+		case Newline:
 			if len(st.open) > 0 {
 				code.WriteByte(' ')
-				i++
 				continue
 			}
-			endLine(i)
-			i++
+			endLine(t.Start)
 			lineStart()
+			continue
+		case Op:
+			switch c := text[0]; c {
+			case '(', '[', '{':
+				st.open = append(st.open, c)
+			case ')', ']', '}':
+				if len(st.open) == 0 || st.open[len(st.open)-1] != opener(c) {
+					st.invalid = true
+				} else {
+					st.open = st.open[:len(st.open)-1]
+				}
+			case '\\':
+				st.contin = st.contin || t.End == len(src)
+			}
+			code.WriteString(text)
 		default:
-			code.WriteByte(c)
-			i++
+			code.WriteString(text)
 		}
 	}
 	if start < len(src) || code.Len() > 0 {
@@ -135,52 +124,6 @@ func opener(c byte) byte {
 		return '['
 	}
 	return '{'
-}
-
-// skipString returns the offset after the string literal starting at the
-// quote src[i]. ok is false when it does not end; triple tells whether it
-// is a triple-quoted one (which may span lines). A string prefix (r, b, f,
-// u...) was already copied as part of the preceding name; only a raw
-// prefix changes how backslashes read.
-func skipString(src string, i int) (end int, ok, triple bool) {
-	q := src[i]
-	raw := false
-	for j := i - 1; j >= 0 && j >= i-2; j-- {
-		if src[j] == 'r' || src[j] == 'R' {
-			raw = true
-		}
-		if !strings.ContainsRune("rRbBfFuU", rune(src[j])) {
-			break
-		}
-	}
-	if strings.HasPrefix(src[i:], strings.Repeat(string(q), 3)) {
-		delim := strings.Repeat(string(q), 3)
-		for j := i + 3; j < len(src); j++ {
-			if src[j] == '\\' && !raw {
-				j++
-				continue
-			}
-			if src[j] == '\\' && raw {
-				j++ // a raw string still cannot end in an odd backslash
-				continue
-			}
-			if strings.HasPrefix(src[j:], delim) {
-				return j + 3, true, true
-			}
-		}
-		return len(src), false, true
-	}
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			j++
-		case '\n':
-			return j, false, false
-		case q:
-			return j + 1, true, false
-		}
-	}
-	return len(src), false, false
 }
 
 // blockKeywords are the compound statements whose header ends with ':'.
@@ -312,20 +255,14 @@ func SplitLastExpression(code string) (body, expr string, ok bool) {
 func rawOffset(raw, blanked string, n int) (int, bool) {
 	want := strings.Count(blanked[:n], ";")
 	seen := 0
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case c == '#':
+	for t := range Tokens(raw) {
+		switch {
+		case t.Kind == Comment || t.Kind == String && t.Open:
 			return 0, false
-		case c == '\'' || c == '"':
-			end, ok, _ := skipString(raw, i)
-			if !ok {
-				return 0, false
-			}
-			i = end - 1
-		case c == ';':
+		case t.Kind == Op && raw[t.Start] == ';':
 			seen++
 			if seen == want {
-				return i + 1, true
+				return t.End, true
 			}
 		}
 	}
@@ -334,16 +271,12 @@ func rawOffset(raw, blanked string, n int) (int, bool) {
 
 // stripComment drops a trailing comment from one logical line of source.
 func stripComment(s string) string {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '#':
-			return s[:i]
-		case '\'', '"':
-			end, ok, _ := skipString(s, i)
-			if !ok {
-				return s
-			}
-			i = end - 1
+	for t := range Tokens(s) {
+		switch {
+		case t.Kind == Comment:
+			return s[:t.Start]
+		case t.Kind == String && t.Open:
+			return s
 		}
 	}
 	return s

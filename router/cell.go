@@ -1,8 +1,11 @@
 package router
 
 import (
+	"go/scanner"
+	"go/token"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/iotkernel/iotkernel/pysource"
 )
 
 // Kind says where a cell runs, from its first line.
@@ -75,9 +78,10 @@ func Parse(code string) Cell {
 func (c Cell) Unknown() bool { return c.Kind < 0 }
 
 // splitSegments cuts body into code runs and the magic and shell lines
-// between them. Blank code runs are dropped. A line inside a
-// triple-quoted string or a Go raw string is code even if it starts with
-// '%' or '!': the scan tracks those literals.
+// between them. Blank code runs are dropped. A line that starts inside a
+// multi-line string (Python's triple-quoted or backslash-continued ones,
+// Go's raw strings and block comments) is code even if it starts with '%'
+// or '!': the code lines are fed, one at a time, to the language's lexer.
 func splitSegments(body string, firstLine int, goCode bool) []Segment {
 	var segs []Segment
 	var code strings.Builder
@@ -88,11 +92,14 @@ func splitSegments(body string, firstLine int, goCode bool) []Segment {
 		}
 		code.Reset()
 	}
-	var quote string // open multi-line literal: `"""`, `'''` or "`"
+	var lex lineLexer = new(pysource.LineScanner)
+	if goCode {
+		lex = new(goLines)
+	}
 	lines := strings.Split(body, "\n")
 	for i, line := range lines {
 		lineNo := firstLine + i
-		if quote == "" && (strings.HasPrefix(line, "%") || strings.HasPrefix(line, "!")) {
+		if !lex.InString() && (strings.HasPrefix(line, "%") || strings.HasPrefix(line, "!")) {
 			flush()
 			kind := LineMagic
 			if line[0] == '!' {
@@ -109,55 +116,57 @@ func splitSegments(body string, firstLine int, goCode bool) []Segment {
 		if i < len(lines)-1 {
 			code.WriteByte('\n')
 		}
-		quote = scanQuotes(line, quote, goCode)
+		lex.Feed(line)
 	}
 	flush()
 	return segs
 }
 
-// scanQuotes returns the multi-line literal still open after line, given
-// the one open before it: Go's raw strings when goCode, else Python's
-// triple quotes. Single-line strings and comments are skipped.
-func scanQuotes(line, open string, goCode bool) string {
-	for i := 0; i < len(line); {
-		if open != "" {
-			j := strings.Index(line[i:], open)
-			if j < 0 {
-				return open
-			}
-			i += j + len(open)
-			open = ""
-			continue
-		}
-		switch c := line[i]; {
-		case !goCode && c == '#', goCode && strings.HasPrefix(line[i:], "//"):
-			return ""
-		case !goCode && (strings.HasPrefix(line[i:], `"""`) || strings.HasPrefix(line[i:], "'''")):
-			open = line[i : i+3]
-			i += 3
-		case goCode && c == '`':
-			open = "`"
-			i++
-		case c == '"' || c == '\'':
-			i = skipString(line, i)
-		default:
-			_, n := utf8.DecodeRuneInString(line[i:])
-			i += n
-		}
-	}
-	return open
+// lineLexer follows code one physical line at a time and says whether
+// the next line starts inside a literal (or comment) that spans lines.
+type lineLexer interface {
+	InString() bool
+	Feed(line string)
 }
 
-// skipString returns the index after the one-line string starting at i.
-func skipString(line string, i int) int {
-	q := line[i]
-	for j := i + 1; j < len(line); j++ {
-		switch line[j] {
-		case '\\':
-			j++
-		case q:
-			return j + 1
+// goLines is a lineLexer for Go: a raw string or a /* comment */ left
+// open by a line continues on the next, until its closing "`" or "*/"
+// (neither has escapes). The rest of a line is scanned with go/scanner.
+type goLines struct {
+	close string // "`" or "*/" while a literal is open, else ""
+}
+
+func (g *goLines) InString() bool { return g.close != "" }
+
+func (g *goLines) Feed(line string) {
+	if g.close != "" {
+		i := strings.Index(line, g.close)
+		if i < 0 {
+			return
+		}
+		line = line[i+len(g.close):]
+		g.close = ""
+	}
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(line))
+	var s scanner.Scanner
+	var unterminated bool
+	s.Init(file, []byte(line), func(_ token.Position, msg string) {
+		unterminated = unterminated || strings.HasSuffix(msg, "not terminated")
+	}, scanner.ScanComments)
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return
+		}
+		if file.Offset(pos)+len(lit) < len(line) || !unterminated {
+			continue
+		}
+		switch {
+		case tok == token.STRING && strings.HasPrefix(lit, "`"):
+			g.close = "`"
+		case tok == token.COMMENT && strings.HasPrefix(lit, "/*"):
+			g.close = "*/"
 		}
 	}
-	return len(line)
 }

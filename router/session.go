@@ -293,19 +293,29 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 }
 
 // IsComplete judges Go cells as Go and board cells as Python, ignoring
-// magic and shell lines (kernel.Executor).
+// magic and shell lines (kernel.Executor). A cell that starts with a cell
+// magic is, as in IPython, incomplete until its last line is empty: a
+// console runs it on the Enter of an empty line, not on the first Enter
+// after "%%host", and a Go body still open (a brace) waits for its close.
 func (s *Session) IsComplete(code string) (string, string) {
 	c := Parse(code)
+	status, indent := "complete", ""
 	switch {
 	case c.Unknown():
 		return "invalid", ""
 	case c.Kind == HostCell:
-		return host.IsComplete(codeOnly(c))
+		status, indent = host.IsComplete(codeOnly(c))
 	case c.Kind == BoardCell:
 		return pysource.IsComplete(codeOnly(c))
-	default:
-		return "complete", ""
 	}
+	if status != "complete" {
+		return status, indent
+	}
+	lines := strings.Split(code, "\n")
+	if len(lines) < 2 || strings.TrimSpace(lines[len(lines)-1]) != "" {
+		return "incomplete", ""
+	}
+	return "complete", ""
 }
 
 // codeOnly is a cell's body without its magic and shell lines, with

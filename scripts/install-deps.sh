@@ -6,7 +6,8 @@
 #   scripts/install-deps.sh [jupyter] [browser]
 #
 # "jupyter" (the default) installs Debian's Jupyter client, conformance
-# suite, nbclient, nbconvert, ipykernel (the benchmark's peer) and pytest.
+# suite, nbclient, nbconvert, ipykernel (the benchmark's peer), pytest, and
+# jupyter-console with tmux to drive it as a user types.
 # "browser" adds Chromium and the Notebook server for the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ for w in "${want[@]}"; do
 	case "$w" in
 	jupyter)
 		pkgs+=(jupyter-client python3-jupyter-kernel-test python3-nbclient jupyter-nbconvert
-			python3-nbformat python3-ipykernel python3-pytest python3-zmq python3-psutil openssl make)
+			python3-nbformat python3-ipykernel python3-pytest python3-zmq python3-psutil openssl make
+			jupyter-console tmux)
 		;;
 	browser)
 		pkgs+=(chromium jupyter-notebook)

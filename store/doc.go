@@ -1,11 +1,11 @@
 // Package store owns the values that %store keeps: their typed model, the
 // mapping between that model and Go values (the host interpreter) and
 // Python values (the board), and the one JSON file that keeps them across
-// kernel restarts, written atomically under a file lock. It follows the
-// %store bullets of issue 3.
+// kernel restarts, written atomically under a file lock.
 //
-// It knows nothing of Jupyter, boards or the interpreter: the router runs
-// the Python snippets this package writes and hands back what they print.
+// It knows nothing of Jupyter, boards or the interpreter: the %store magic
+// (package magics) runs the Python snippets this package writes and hands
+// back what they print.
 //
 // # Values
 //

@@ -34,12 +34,14 @@ class IotKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "%%host\nfmt.Sprin", "matches": {"Sprint", "Sprintf", "Sprintln"}},
     ]
     complete_code_samples = [
-        "%%host\nx := 1",
-        '%%host\nfunc f() int {\n\treturn 1\n}',
+        "%%host\nx := 1\n",
+        '%%host\nfunc f() int {\n\treturn 1\n}\n',
         "print('hi')",
         "for i in range(3):\n    print(i)\n\n",
     ]
     incomplete_code_samples = [
+        "%%host",
+        "%%host\nx := 1",
         "%%host\nfunc f() {",
         "%%host\nx := []int{1,",
         "for i in range(3):",

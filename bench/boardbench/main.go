@@ -4,7 +4,7 @@
 // same real MicroPython (the 1.25 Unix port with the transport's board
 // program; see bench/linesim).
 //
-// Issue 5 (cells):
+// Cells:
 //
 //	trivial   `x = 1`: iotkernel's time against the floor (the protocol's
 //	          bytes at line rate plus the board's own time); mpremote's
@@ -13,7 +13,7 @@
 //	print 64K a cell printing 64 KB: fraction of the line rate
 //	interrupt a busy loop: from the cancel to the cell's KeyboardInterrupt
 //
-// Issue 3 (%cp): a 32 KB random binary file host -> board, %cp against
+// %cp: a 32 KB random binary file host -> board, %cp against
 // `mpremote connect PORT cp FILE :FILE`.
 //
 // The board's own time is the same work over the same path with the line
