@@ -15,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -204,8 +205,21 @@ func describePort(p transport.PortInfo) string {
 	return strings.Join(parts, ", ")
 }
 
-// platformSnippet prints sys.platform and leaves no names behind.
-const platformSnippet = "import sys as _ik_sys\nprint(_ik_sys.platform)\ndel _ik_sys\n"
+// probe opens the board at url, asks it who it is, and closes it again.
+// Opening enters the raw REPL, which interrupts the program the board
+// runs.
+func probe(ctx context.Context, url string) (boardpy.Info, error) {
+	b, err := transport.Open(ctx, url, transport.Options{})
+	if err != nil {
+		return boardpy.Info{}, err
+	}
+	defer b.Close()
+	info, err := boardpy.Describe(ctx, b)
+	if err != nil {
+		return boardpy.Info{}, fmt.Errorf("probe %s: %w", url, err)
+	}
+	return info, nil
+}
 
 // connect is %connect.
 func (r *Registry) connect() Magic {
@@ -264,10 +278,7 @@ hand or with --save), then among the serial ports whose board matches it
 				}
 				name := res.name
 				if name == "" {
-					var out strings.Builder
-					if b.Exec(ctx, platformSnippet, &out, io.Discard) == nil {
-						name = strings.TrimSpace(out.String())
-					}
+					name, _ = boardpy.Platform(ctx, b)
 					if name == "" {
 						name = "board"
 					}

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
-// stubBoard is a Board that only answers platformSnippet.
+// stubBoard is a Board that only answers the question for sys.platform.
 type stubBoard struct{ url string }
 
 func (b *stubBoard) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
-	if code == platformSnippet {
+	if strings.Contains(code, "print(_ik_sys.platform)") {
 		_, err := stdout.Write([]byte("esp32\r\n"))
 		return err
 	}
@@ -34,8 +35,8 @@ var testPorts = []transport.PortInfo{
 func connectRegistry(ports []transport.PortInfo) *Registry {
 	return NewRegistry(Options{
 		Discover: func(ctx context.Context) ([]transport.PortInfo, error) { return ports, nil },
-		Probe: func(ctx context.Context, url string) (transport.ProbeInfo, error) {
-			return transport.ProbeInfo{Platform: "rp2", Implementation: "micropython", Version: "1.24.1"}, nil
+		Probe: func(ctx context.Context, url string) (boardpy.Info, error) {
+			return boardpy.Info{Platform: "rp2", Implementation: "micropython", Version: "1.24.1"}, nil
 		},
 	})
 }
@@ -177,12 +178,12 @@ func TestDiscover(t *testing.T) {
 	probed := 0
 	r := NewRegistry(Options{
 		Discover: func(ctx context.Context) ([]transport.PortInfo, error) { return testPorts, nil },
-		Probe: func(ctx context.Context, url string) (transport.ProbeInfo, error) {
+		Probe: func(ctx context.Context, url string) (boardpy.Info, error) {
 			probed++
 			if url != "serial:///dev/ttyACM0" {
 				t.Errorf("probed %s, the connected board", url)
 			}
-			return transport.ProbeInfo{Platform: "rp2", Implementation: "micropython", Version: "1.24.1"}, nil
+			return boardpy.Info{Platform: "rp2", Implementation: "micropython", Version: "1.24.1"}, nil
 		},
 	})
 	out := mustRun(t, r, env, "discover")

@@ -8,9 +8,9 @@
 // everything it needs of the running session (the cell's output, the
 // current board, the host interpreter's variables, the store, the working
 // directory and environment) comes through the Env interface that the
-// router implements. It talks to a board only through Board.Exec and the
-// resets, by sending small Python snippets that run on MicroPython 1.9 and
-// later (and on CPython, which the tests use to prove them).
+// router implements. It writes no Python: it reaches a board through
+// package boardpy's functions over Board.Exec (files, info, clock, store
+// values) and through the resets.
 //
 // Board errors (*transport.ExecError) pass through unchanged so the router
 // maps them in one place; misuse of a magic is a *UsageError.

@@ -274,3 +274,11 @@ func mustRun(t *testing.T, r *Registry, env *fakeEnv, line string) string {
 }
 
 var _ = strconv.Itoa
+
+// short cuts s to n bytes for a test message.
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

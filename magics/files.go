@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iotkernel/iotkernel/pysource"
+	"github.com/iotkernel/iotkernel/boardpy"
 )
 
 // boardArg returns the board path of a ":PATH" argument.
@@ -77,26 +77,23 @@ func (r *Registry) ls() Magic {
 					args = []string{":"} // the board's current directory
 				}
 				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
-					entries, _, missing, err := listBoard(ctx, b, p)
+					entries, _, err := boardpy.Ls(ctx, b, p)
 					if err != nil {
 						return err
 					}
-					if missing {
-						return fmt.Errorf("ls :%s: no such file or directory on the board", p)
-					}
 					var out bytes.Buffer
 					for _, e := range entries {
-						name := e.name
-						if e.dir {
+						name := e.Name
+						if e.Dir {
 							name += "/"
 						}
 						switch {
 						case !*long:
 							fmt.Fprintln(&out, name)
-						case e.dir:
+						case e.Dir:
 							fmt.Fprintf(&out, "%10s  %s\n", "-", name)
 						default:
-							fmt.Fprintf(&out, "%10d  %s\n", e.size, name)
+							fmt.Fprintf(&out, "%10d  %s\n", e.Size, name)
 						}
 					}
 					_, err = env.Stdout().Write(out.Bytes())
@@ -116,17 +113,17 @@ func (r *Registry) cat() Magic {
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
 				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
-					st, err := statBoard(ctx, b, p, -1)
+					st, err := boardpy.Stat(ctx, b, p)
 					if err != nil {
 						return err
 					}
 					switch {
-					case !st.exists:
+					case !st.Exists:
 						return fmt.Errorf("cat :%s: no such file on the board", p)
-					case st.dir:
+					case st.Dir:
 						return fmt.Errorf("cat :%s: is a directory (%%ls :%s lists it)", p, p)
 					}
-					data, err := readBoardFile(ctx, b, p, st.size, nil)
+					data, err := boardpy.Read(ctx, b, p, nil)
 					if err != nil {
 						return err
 					}
@@ -136,37 +133,6 @@ func (r *Registry) cat() Magic {
 			}
 		},
 	}
-}
-
-// rmSnippet removes a board path, recursively with rec; it prints
-// rm=ok, rm=missing or rm=isdir.
-func rmSnippet(p string, rec bool) string {
-	r := 0
-	if rec {
-		r = 1
-	}
-	return fmt.Sprintf(`def _ik_rmtree(d):
-    for n in _ik_os.listdir(d):
-        c = _ik_join(d, n)
-        if _ik_isdir(_ik_os.stat(c)):
-            _ik_rmtree(c)
-        else:
-            _ik_os.remove(c)
-    if d not in ('', '/'):
-        _ik_os.rmdir(d)
-_ik_p = %s
-_ik_s = _ik_stat(_ik_p)
-if _ik_s is None:
-    print('rm=missing')
-elif _ik_s[0] == 'f':
-    _ik_os.remove(_ik_p)
-    print('rm=ok')
-elif %d:
-    _ik_rmtree(_ik_p)
-    print('rm=ok')
-else:
-    print('rm=isdir')
-`, pysource.Str(p), r)
 }
 
 // rm is %rm.
@@ -179,61 +145,14 @@ func (r *Registry) rm() Magic {
 			rec := fs.Bool("r", false, "remove directories and their contents")
 			return func(ctx context.Context, env Env, args []string) error {
 				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
-					out, err := withPrelude(ctx, b, rmSnippet(p, *rec))
-					if err != nil {
-						return err
-					}
-					switch parseKeyValues(out)["rm"] {
-					case "ok":
-						return nil
-					case "missing":
-						return fmt.Errorf("rm :%s: no such file or directory on the board", p)
-					case "isdir":
+					err := boardpy.Rm(ctx, b, p, *rec)
+					if errors.Is(err, boardpy.ErrIsDir) {
 						return fmt.Errorf("rm :%s: is a directory (%%rm -r :%s removes it and its contents)", p, p)
-					default:
-						return fmt.Errorf("rm :%s: unexpected answer from the board %q", p, short(out, 200))
 					}
+					return err
 				})
 			}
 		},
-	}
-}
-
-// mkdirBoard makes a directory on the board. With existOK, an existing
-// directory is no error.
-func mkdirBoard(ctx context.Context, b Board, p string, existOK bool) error {
-	out, err := withPrelude(ctx, b, fmt.Sprintf(`_ik_p = %s
-_ik_s = _ik_stat(_ik_p)
-if _ik_s is not None:
-    print('mkdir=' + _ik_s[0])
-elif not hasattr(_ik_os, 'mkdir'):
-    print('mkdir=nodirs')
-else:
-    try:
-        _ik_os.mkdir(_ik_p)
-        print('mkdir=ok')
-    except OSError as _ik_e:
-        print('mkdir=%%s' %% _ik_e)
-`, pysource.Str(p)))
-	if err != nil {
-		return err
-	}
-	switch v := parseKeyValues(out)["mkdir"]; v {
-	case "ok":
-		return nil
-	case "d":
-		if existOK {
-			return nil
-		}
-		return fmt.Errorf("mkdir :%s: already exists on the board", p)
-	case "f":
-		return fmt.Errorf("mkdir :%s: a file of that name exists on the board", p)
-	case "nodirs":
-		return fmt.Errorf("mkdir :%s: this board's filesystem has no directories (its os module has no mkdir)", p)
-	case "":
-		return fmt.Errorf("mkdir :%s: unexpected answer from the board %q", p, short(out, 200))
-	default:
-		return fmt.Errorf("mkdir :%s: %s (does the parent directory exist?)", p, v)
 	}
 }
 
@@ -246,7 +165,7 @@ func (r *Registry) mkdir() Magic {
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
 				return onBoardPaths(ctx, env, args, func(ctx context.Context, b Board, p string) error {
-					return mkdirBoard(ctx, b, p, false)
+					return boardpy.Mkdir(ctx, b, p, false)
 				})
 			}
 		},
@@ -285,7 +204,7 @@ func (r *Registry) WriteFile(ctx context.Context, args string, body string, env 
 		if err != nil {
 			return err
 		}
-		if err := writeBoardFile(ctx, b, p, []byte(body), *appendTo, r.opts.ChunkSize, nil); err != nil {
+		if err := boardpy.Write(ctx, b, p, []byte(body), boardpy.WriteOptions{Append: *appendTo, Chunk: r.opts.ChunkSize}); err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(env.Stdout(), "%s :%s\n", verb, p)
@@ -332,7 +251,7 @@ func (l loc) String() string {
 // join names an entry of directory l.
 func (l loc) join(name string) loc {
 	if l.board {
-		return loc{true, boardJoin(l.path, name)}
+		return loc{true, boardpy.Join(l.path, name)}
 	}
 	return loc{false, filepath.Join(l.path, name)}
 }
@@ -426,18 +345,21 @@ func (c *copier) summary() string {
 }
 
 // stat says whether l exists, is a directory, and its size.
-func (c *copier) stat(ctx context.Context, l loc, hashIfSize int64) (boardStat, error) {
+func (c *copier) stat(ctx context.Context, l loc, hashIfSize int64) (boardpy.FileInfo, error) {
 	if l.board {
-		return statBoard(ctx, c.b, l.path, hashIfSize)
+		if hashIfSize >= 0 {
+			return boardpy.Hash(ctx, c.b, l.path, hashIfSize)
+		}
+		return boardpy.Stat(ctx, c.b, l.path)
 	}
 	fi, err := os.Stat(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return boardStat{}, nil
+		return boardpy.FileInfo{}, nil
 	}
 	if err != nil {
-		return boardStat{}, err
+		return boardpy.FileInfo{}, err
 	}
-	return boardStat{exists: true, dir: fi.IsDir(), size: fi.Size()}, nil
+	return boardpy.FileInfo{Exists: true, Dir: fi.IsDir(), Size: fi.Size()}, nil
 }
 
 // run copies srcs to dst (dstArg as the user wrote it).
@@ -446,11 +368,11 @@ func (c *copier) run(ctx context.Context, srcs []loc, dst loc, dstArg string) er
 	if err != nil {
 		return err
 	}
-	into := ds.dir || dstArg == ":" || strings.HasSuffix(dstArg, "/")
+	into := ds.Dir || dstArg == ":" || strings.HasSuffix(dstArg, "/")
 	if len(srcs) > 1 && !into {
 		return fmt.Errorf("cp: %s is not a directory: copying several sources wants one", dst)
 	}
-	if into && !ds.exists {
+	if into && !ds.Exists {
 		return fmt.Errorf("cp: directory %s does not exist (make it first: %%mkdir for the board, !mkdir for the host)", dst)
 	}
 	for _, src := range srcs {
@@ -458,7 +380,7 @@ func (c *copier) run(ctx context.Context, srcs []loc, dst loc, dstArg string) er
 		if err != nil {
 			return err
 		}
-		if !ss.exists {
+		if !ss.Exists {
 			return fmt.Errorf("cp: %s: no such file or directory", src)
 		}
 		target := dst
@@ -473,23 +395,23 @@ func (c *copier) run(ctx context.Context, srcs []loc, dst loc, dstArg string) er
 }
 
 // copy copies src (described by ss) to dst, recursing into directories.
-func (c *copier) copy(ctx context.Context, src loc, ss boardStat, dst loc) error {
-	if !ss.dir {
-		return c.copyFile(ctx, src, ss.size, dst)
+func (c *copier) copy(ctx context.Context, src loc, ss boardpy.FileInfo, dst loc) error {
+	if !ss.Dir {
+		return c.copyFile(ctx, src, ss.Size, dst)
 	}
 	if !c.rec {
 		return fmt.Errorf("cp: %s is a directory (%%cp -r copies it)", src)
 	}
 	if dst.board {
-		if err := mkdirBoard(ctx, c.b, dst.path, true); err != nil {
+		if err := boardpy.Mkdir(ctx, c.b, dst.path, true); err != nil {
 			return err
 		}
 	} else if err := os.MkdirAll(dst.path, 0o755); err != nil {
 		return fmt.Errorf("cp: %w", err)
 	}
-	var entries []boardEntry
+	var entries []boardpy.Entry
 	if src.board {
-		es, _, _, err := listBoard(ctx, c.b, src.path)
+		es, _, err := boardpy.Ls(ctx, c.b, src.path)
 		if err != nil {
 			return err
 		}
@@ -504,11 +426,11 @@ func (c *copier) copy(ctx context.Context, src loc, ss boardStat, dst loc) error
 			if err != nil {
 				return fmt.Errorf("cp: %w", err)
 			}
-			entries = append(entries, boardEntry{name: de.Name(), dir: fi.IsDir(), size: fi.Size()})
+			entries = append(entries, boardpy.Entry{Name: de.Name(), Dir: fi.IsDir(), Size: fi.Size()})
 		}
 	}
 	for _, e := range entries {
-		if err := c.copy(ctx, src.join(e.name), boardStat{exists: true, dir: e.dir, size: e.size}, dst.join(e.name)); err != nil {
+		if err := c.copy(ctx, src.join(e.Name), boardpy.FileInfo{Exists: true, Dir: e.Dir, Size: e.Size}, dst.join(e.Name)); err != nil {
 			return err
 		}
 	}
@@ -536,14 +458,14 @@ func (c *copier) copyFile(ctx context.Context, src loc, size int64, dst loc) err
 	}
 	label := fmt.Sprintf("%s -> %s", src, dst)
 	if data == nil {
-		d, err := readBoardFile(ctx, c.b, src.path, size, func(n int64) { c.prog.update(label, n, size) })
+		d, err := boardpy.Read(ctx, c.b, src.path, func(n int64) { c.prog.update(label, n, size) })
 		if err != nil {
 			return err
 		}
 		data = d
 	}
 	if dst.board {
-		err = writeBoardFile(ctx, c.b, dst.path, data, false, c.r.opts.ChunkSize, func(n int64) { c.prog.update(label, n, size) })
+		err = boardpy.Write(ctx, c.b, dst.path, data, boardpy.WriteOptions{Chunk: c.r.opts.ChunkSize, Progress: func(n int64) { c.prog.update(label, n, size) }})
 	} else {
 		err = os.WriteFile(dst.path, data, 0o644)
 		if err != nil {
@@ -568,9 +490,9 @@ func (c *copier) same(ctx context.Context, src loc, data []byte, size int64, dst
 		return false, err
 	}
 	switch {
-	case ds.dir:
+	case ds.Dir:
 		return false, fmt.Errorf("cp: %s is a directory: copy into it with a trailing / (%s/)", dst, dst)
-	case !ds.exists || ds.size != size:
+	case !ds.Exists || ds.Size != size:
 		return false, nil
 	}
 	if !dst.board {
@@ -581,23 +503,23 @@ func (c *copier) same(ctx context.Context, src loc, data []byte, size int64, dst
 		if !src.board {
 			return bytes.Equal(local, data), nil
 		}
-		ss, err := statBoard(ctx, c.b, src.path, size)
-		if err != nil || ss.hash == "" {
+		ss, err := boardpy.Hash(ctx, c.b, src.path, size)
+		if err != nil || ss.Hash == "" {
 			return false, err
 		}
-		return hashOf(ss.hash, local) == ss.hash, nil
+		return boardpy.HashOf(ss.Hash, local) == ss.Hash, nil
 	}
-	if ds.hash == "" {
+	if ds.Hash == "" {
 		return false, nil
 	}
 	if data != nil {
-		return hashOf(ds.hash, data) == ds.hash, nil
+		return boardpy.HashOf(ds.Hash, data) == ds.Hash, nil
 	}
-	ss, err := statBoard(ctx, c.b, src.path, size)
+	ss, err := boardpy.Hash(ctx, c.b, src.path, size)
 	if err != nil {
 		return false, err
 	}
-	return ss.hash == ds.hash, nil
+	return ss.Hash == ds.Hash, nil
 }
 
 // progress is the progress bar of one command: an updatable display that

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -34,8 +35,8 @@ type Options struct {
 	// Discover lists serial ports; default transport.Discover.
 	Discover func(ctx context.Context) ([]transport.PortInfo, error)
 	// Probe asks the board at url who it is (for %discover -a); default
-	// transport.Probe.
-	Probe func(ctx context.Context, url string) (transport.ProbeInfo, error)
+	// opens it and asks boardpy.Describe.
+	Probe func(ctx context.Context, url string) (boardpy.Info, error)
 	// Now is the host clock; default time.Now.
 	Now func() time.Time
 	// ChunkSize is the number of file bytes sent to the board per Exec;
@@ -57,9 +58,7 @@ func NewRegistry(opts Options) *Registry {
 		opts.Discover = transport.Discover
 	}
 	if opts.Probe == nil {
-		opts.Probe = func(ctx context.Context, url string) (transport.ProbeInfo, error) {
-			return transport.Probe(ctx, url, transport.Options{})
-		}
+		opts.Probe = probe
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

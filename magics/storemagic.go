@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/store"
 )
 
@@ -118,19 +118,10 @@ func storeVars(ctx context.Context, env Env, st *store.Store, names []string) er
 		if err != nil {
 			return err
 		}
-		// The steps compile one by one, which a micro:bit's heap has room
-		// for. The board's traceback travels in the error, so stderr is
-		// not shown twice.
-		var out strings.Builder
-		for _, step := range store.PythonDumpSteps(names...) {
-			if err := b.Exec(ctx, step, &out, io.Discard); err != nil {
-				cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				b.Exec(cleanCtx, store.PythonDumpCleanup, io.Discard, io.Discard)
-				cancel()
-				return err
-			}
+		vals, err = boardpy.Dump(ctx, b, names)
+		if vals == nil && err != nil {
+			return err // the board failed, nothing was read
 		}
-		vals, err = store.ParsePythonDump(out.String())
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -191,11 +182,7 @@ func restoreVars(ctx context.Context, env Env, st *store.Store, names []string) 
 	if err != nil {
 		return err
 	}
-	code, err := store.PythonDefine(vals)
-	if err != nil {
-		return err
-	}
-	if err := b.Exec(ctx, code, env.Stdout(), io.Discard); err != nil {
+	if err := boardpy.Define(ctx, b, vals, env.Stdout()); err != nil {
 		return err
 	}
 	for _, n := range names {

@@ -2,25 +2,17 @@ package router
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/kernel"
 )
 
 // boardQueryTimeout bounds a completion or inspection on the board: the
 // user is typing, an answer late is no answer.
 const boardQueryTimeout = 2 * time.Second
-
-// dottedName matches what completion and inspection look up on the
-// board: a name, or attributes of one. Nothing else is ever evaluated
-// there (no calls, no indexing), so pressing Tab has no side effects.
-var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // Complete returns completions (kernel.Executor): magic names after '%'
 // at the start of a line, Go names in %%host cells, and the board's names
@@ -57,7 +49,7 @@ func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.
 		// Only a name or a dotted name is looked up: after "f()." or
 		// "'abc'." the word starts with a dot, and nothing is offered.
 		prefix := strings.TrimSuffix(word, ".")
-		if word == "" || strings.HasPrefix(word, ".") || (prefix != "" && !dottedName.MatchString(prefix)) {
+		if word == "" || strings.HasPrefix(word, ".") || (prefix != "" && !boardpy.IsDottedName(prefix)) {
 			return kernel.Completion{}
 		}
 		names := s.boardNames(ctx, word)
@@ -98,30 +90,12 @@ func (s *Session) boardNames(ctx context.Context, word string) []string {
 	if i := strings.LastIndexByte(word, '.'); i >= 0 {
 		obj, pre = word[:i], word[i+1:]
 	}
-	code := fmt.Sprintf(`def _iotk_names(obj, pre):
-    if obj:
-        ns = dir(eval(obj, globals()))
-    else:
-        ns = list(globals())
-        try:
-            import builtins
-            ns += dir(builtins)
-        except ImportError:
-            pass
-    for n in sorted(set(ns)):
-        if n.startswith(pre) and not n.startswith('_iotk') and (pre or not n.startswith('_')):
-            print(n)
-try:
-    _iotk_names(%s, %s)
-except Exception:
-    pass
-del _iotk_names
-`, strconv.Quote(obj), strconv.Quote(pre))
-	out, ok := s.askBoard(ctx, code)
-	if !ok {
-		return nil
-	}
-	return strings.Fields(out)
+	var names []string
+	s.askBoard(ctx, func(ctx context.Context, b Board) (err error) {
+		names, err = boardpy.Names(ctx, b, obj, pre)
+		return err
+	})
+	return names
 }
 
 // Inspect describes the name at cursor (kernel.Executor): Go names in
@@ -152,46 +126,32 @@ func (s *Session) Inspect(ctx context.Context, code string, cursor, detail int) 
 			end++
 		}
 		name := strings.Trim(string(runes[start:end]), ".")
-		if !dottedName.MatchString(name) {
+		if !boardpy.IsDottedName(name) {
 			return nil, false
 		}
-		text, ok := s.askBoard(ctx, fmt.Sprintf(`def _iotk_inspect(name):
-    try:
-        v = eval(name, globals())
-    except Exception:
-        return
-    t = type(v)
-    print(name + ': ' + str(getattr(t, '__name__', t)))
-    r = repr(v)
-    print(r if len(r) <= 2000 else r[:2000] + '...')
-    d = getattr(v, '__doc__', None)
-    if isinstance(d, str) and d:
-        print()
-        print(d)
-_iotk_inspect(%s)
-del _iotk_inspect
-`, strconv.Quote(name)))
-		if ok && strings.TrimSpace(text) != "" {
-			return kernel.MIMEBundle{"text/plain": strings.TrimRight(text, "\n")}, true
+		var text string
+		s.askBoard(ctx, func(ctx context.Context, b Board) (err error) {
+			text, err = boardpy.Inspect(ctx, b, name)
+			return err
+		})
+		if strings.TrimSpace(text) != "" {
+			return kernel.MIMEBundle{"text/plain": text}, true
 		}
 	}
 	return nil, false
 }
 
-// askBoard runs a query on the board when it is idle, and returns what
-// it printed. ok is false when no board is connected, a cell runs, or the
-// board did not answer in time.
-func (s *Session) askBoard(ctx context.Context, code string) (string, bool) {
+// askBoard runs query on the board when it is idle, under
+// boardQueryTimeout. It does not when no board is connected or a cell
+// runs; a board that fails or is late is logged, and its answer is none.
+func (s *Session) askBoard(ctx context.Context, query func(context.Context, Board) error) {
 	b := s.currentBoard()
 	if b == nil || s.running.Load() {
-		return "", false
+		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, boardQueryTimeout)
 	defer cancel()
-	var out strings.Builder
-	if err := b.Exec(ctx, code, &out, io.Discard); err != nil {
+	if err := query(ctx, b); err != nil {
 		s.log.Debug("board query", "err", err)
-		return "", false
 	}
-	return out.String(), true
 }

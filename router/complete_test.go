@@ -126,14 +126,14 @@ thing = Thing()`)
 		"x[0].",            // indexing: never evaluated
 		".",                // nothing before the dot
 		"nosuchname.",      // an unknown name: no error, no names
-		"_iotk",            // the helper's own name is never offered
+		"_ik_",             // the helper's own name is never offered
 		"'abc'.",           // a literal
 	} {
 		if c := complete(s, code); len(c.Matches) > 0 {
 			t.Errorf("Complete(%q) = %q, want nothing", code, c.Matches)
 		}
 	}
-	if _, res := run(t, s, "len(calls), 'sys' in globals(), [n for n in globals() if n.startswith('_iotk')]"); res != "(0, False, [])" {
+	if _, res := run(t, s, "len(calls), 'sys' in globals(), [n for n in globals() if n.startswith('_ik_')]"); res != "(0, False, [])" {
 		t.Errorf("after completions the board has (calls, sys imported, helpers left) = %s, want (0, False, [])", res)
 	}
 }

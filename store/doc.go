@@ -3,9 +3,9 @@
 // Python values (the board), and the one JSON file that keeps them across
 // kernel restarts, written atomically under a file lock.
 //
-// It knows nothing of Jupyter, boards or the interpreter: the %store magic
-// (package magics) runs the Python snippets this package writes and hands
-// back what they print.
+// It knows nothing of Jupyter, boards or the interpreter: package boardpy
+// holds the programs that run on a board (the %store magic in package
+// magics runs them), and this package parses what they print.
 //
 // # Values
 //
@@ -46,15 +46,16 @@
 //
 // # The board
 //
-// PythonDump writes a snippet that prints board variables in an ASCII-only,
-// line-based encoding between marker lines, which ParsePythonDump reads
-// back; PythonDefine and Value.PythonLiteral write the assignments that
-// rebuild values on the board. Both sides run on MicroPython 1.9 and later
-// and on CPython 3, and any byte values and any Unicode survive, since
-// neither the raw REPL's 0x04 framing nor a UTF-8 decoder ever sees a byte
-// outside printable ASCII. Floats travel as their exact bits. The dump
-// refuses, with an error naming the Python type, anything else (a socket,
-// a function, a dict with int keys).
+// boardpy.Dump runs a program on the board that prints variables in an
+// ASCII-only, line-based encoding between the marker lines DumpBegin and
+// DumpEnd, which ParsePythonDump reads back; PythonDefine and
+// Value.PythonLiteral write the assignments that rebuild values on the
+// board (boardpy.Define runs them). Both sides run on MicroPython 1.9 and
+// later and on CPython 3, and any byte values and any Unicode survive,
+// since neither the raw REPL's 0x04 framing nor a UTF-8 decoder ever sees
+// a byte outside printable ASCII. Floats travel as their exact bits. The
+// dump refuses, with an error naming the Python type, anything else (a
+// socket, a function, a dict with int keys).
 //
 // # The file
 //

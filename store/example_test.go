@@ -13,7 +13,7 @@ func ExampleFromGo() {
 		return
 	}
 	fmt.Println(v.Type(), v)
-	code, _ := store.PythonDefine(map[string]store.Value{"cfg": v})
+	code, _, _ := store.PythonDefine(map[string]store.Value{"cfg": v}, "bytearray")
 	fmt.Print(code)
 
 	_, err = store.FromGo(make(chan int))
@@ -25,7 +25,7 @@ func ExampleFromGo() {
 }
 
 func ExampleParsePythonDump() {
-	// What the board printed for PythonDump("my_ip", "sock").
+	// What the board printed for boardpy.Dump of my_ip and sock.
 	out := "@iotkernel-store-begin 1\r\n" +
 		"=my_ip s10.0.0.7;\r\n" +
 		"=sock ?%3cclass%20'socket'%3e;\r\n" +

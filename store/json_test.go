@@ -88,8 +88,8 @@ func TestJSONStrict(t *testing.T) {
 
 func FuzzParsePythonDump(f *testing.F) {
 	f.Add(dumpOutput(map[string]Value{"a": sampleValues()["nested"], "b": StrValue(trickyStrings[11])}))
-	f.Add(dumpBegin + "\n=x [i1;f3ff0000000000000;sa%00;(NT){sk;a%ff;}]\n!y N\n!z T sock;\n" + dumpEnd + "\n")
-	f.Add(dumpBegin + "\n=x g1e+16;\n=x s%e9;\n!%20 I\n" + dumpEnd)
+	f.Add(DumpBegin + "\n=x [i1;f3ff0000000000000;sa%00;(NT){sk;a%ff;}]\n!y N\n!z T sock;\n" + DumpEnd + "\n")
+	f.Add(DumpBegin + "\n=x g1e+16;\n=x s%e9;\n!%20 I\n" + DumpEnd)
 	f.Fuzz(func(t *testing.T, out string) {
 		vals, _ := ParsePythonDump(out)
 		for name, v := range vals {

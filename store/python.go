@@ -12,13 +12,14 @@ import (
 	"github.com/iotkernel/iotkernel/pysource"
 )
 
-// Markers around the records that the dump snippet prints. They are whole
-// lines of ASCII, so neither the raw REPL's 0x04 framing nor a UTF-8
-// decoder on the way can touch them; the version number lets a newer
-// parser refuse an older snippet's output.
+// DumpBegin and DumpEnd are the lines around the records that a board's
+// dump program prints for ParsePythonDump. They are whole lines of ASCII,
+// so neither the raw REPL's 0x04 framing nor a UTF-8 decoder on the way
+// can touch them; the version number lets a newer parser refuse an older
+// program's output.
 const (
-	dumpBegin = "@iotkernel-store-begin 1"
-	dumpEnd   = "@iotkernel-store-end"
+	DumpBegin = "@iotkernel-store-begin 1"
+	DumpEnd   = "@iotkernel-store-end"
 )
 
 // literalChunk is the longest run of escaped text in one Python string
@@ -188,43 +189,34 @@ func pyFloatRepr(f float64) string {
 }
 
 // PythonDefine returns Python source that assigns each value to its name on
-// the board, one statement per name in name order. Bytearrays are built
-// with the builtin taken from the builtins module, so a board variable
-// named bytearray does no harm. A name that is not a valid identifier, or
+// the board, one statement per name in name order. Bytearrays are built by
+// calling the name bytearray, which the caller binds to the builtin (so
+// that a board variable named bytearray does no harm); usesBytearray says
+// whether the source calls it. A name that is not a valid identifier, or
 // is a Python keyword, is an error.
-func PythonDefine(vars map[string]Value) (string, error) {
+func PythonDefine(vars map[string]Value, bytearray string) (code string, usesBytearray bool, err error) {
 	names := make([]string, 0, len(vars))
-	needBytearray := false
 	for name, v := range vars {
 		names = append(names, name)
-		needBytearray = needBytearray || v.has(ByteArray)
+		usesBytearray = usesBytearray || v.has(ByteArray)
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	if needBytearray {
-		b.WriteString("from builtins import bytearray as " + defineBytearray + "\n")
-	}
 	for _, name := range names {
 		if !ValidName(name) || pythonKeywords[name] {
-			return "", fmt.Errorf("cannot define %q on the board: not a Python identifier", name)
+			return "", false, fmt.Errorf("cannot define %q on the board: not a Python identifier", name)
 		}
 		v := vars[name]
 		if d := v.depth(); d > maxDepth {
-			return "", fmt.Errorf("cannot define %s on the board: nested %d levels deep, more than %d", name, d, maxDepth)
+			return "", false, fmt.Errorf("cannot define %s on the board: nested %d levels deep, more than %d", name, d, maxDepth)
 		}
 		b.WriteString(name)
 		b.WriteString(" = ")
-		v.writePython(&b, pyStyle{literal: true, bytearray: defineBytearray})
+		v.writePython(&b, pyStyle{literal: true, bytearray: bytearray})
 		b.WriteString("\n")
 	}
-	if needBytearray {
-		b.WriteString("del " + defineBytearray + "\n")
-	}
-	return b.String(), nil
+	return b.String(), usesBytearray, nil
 }
-
-// defineBytearray is PythonDefine's private name for the builtin.
-const defineBytearray = "_iotk_bytearray"
 
 // has reports whether v is or contains a value of kind k.
 func (v Value) has(k Kind) bool {
@@ -239,197 +231,12 @@ func (v Value) has(k Kind) bool {
 	return false
 }
 
-// dumpSteps are the board side of PythonDump, in three parts that the
-// board compiles one at a time (PythonDumpSteps): a micro:bit, with some 7
-// KB of heap free, cannot hold the source and parse tree of all three at
-// once next to the user's variables. They keep to what MicroPython 1.9
-// and CPython 3 share: no f-strings, no json or binascii (absent on small
-// ports), no type.__name__ (absent on the micro:bit), and only ASCII
-// output. They are terse, one-space indented, with no class and no extra
-// pass over the value, and share one module of builtins, since notebooks
-// do shadow list, type or bytes. Every name they define starts with
-// _iotk_ and is deleted by the last step.
-//
-// Each value becomes one line "=NAME TOKENS" (see dumpParser). str and bytes
-// are written byte by byte, printable ASCII as is and everything else, '%'
-// and ';' included, as %XX, so that any content survives. Floats go as
-// their IEEE 754 bits when struct can pack a double, else as repr. An
-// unsupported object becomes the token "?" and its str(type(x)), for the
-// parser to refuse; a dict key that is not a str is refused by the parser
-// too. The line is printed in pieces as it is encoded, so a long value
-// needs little RAM, and it is encoded with an explicit stack rather than
-// recursion, which the micro:bit's small C stack stops at three levels. If
-// encoding raises (MemoryError, nesting too deep) the
-// broken line is ended and an error record "!NAME E TEXT;" follows, which
-// ParsePythonDump prefers. An undefined name is "!NAME N".
-var dumpSteps = [...]string{
-	// The output buffer, its writer, the escaper, and struct's pack when
-	// it can pack a double.
-	`import builtins as _iotk_B
-_iotk_o=[]
-def _iotk_w(s):
- o=_iotk_o
- o.append(s)
- if _iotk_B.len(o)>31:
-  _iotk_B.print(''.join(o),end='')
-  del o[:]
-def _iotk_q(b):
- w,C=_iotk_w,_iotk_B.chr
- for c in b:
-  w(C(c) if 31<c<127 and c!=37 and c!=59 else '%%%02x'%c)
- w(';')
-try:
- from struct import pack as _iotk_pk
- _iotk_pk('>d',1.0)
-except _iotk_B.Exception:
- _iotk_pk=None
-`,
-	// The encoder of one value.
-	`def _iotk_v(x):
- B,w,pack=_iotk_B,_iotk_w,_iotk_pk
- I,S=B.isinstance,B.str
- s,d=[0,x],0
- while s:
-  x=s.pop()
-  if s.pop():
-   w(x)
-   d-=1
-  elif x is None or x is True or x is False:
-   w('N' if x is None else 'T' if x else 'F')
-  elif I(x,B.int):
-   w('i'+S(x)+';')
-  elif I(x,B.float):
-   if pack:
-    w('f')
-    for c in pack('>d',x):
-     w('%02x'%c)
-    w(';')
-   else:
-    w('g'+B.repr(x)+';')
-  elif I(x,S):
-   w('s')
-   _iotk_q(B.bytes(x,'utf-8'))
-  elif I(x,(B.bytes,B.bytearray)):
-   w('b' if I(x,B.bytes) else 'a')
-   _iotk_q(x)
-  elif I(x,(B.list,B.tuple,B.dict)):
-   d+=1
-   if d>100:
-    raise B.ValueError('nested more than 100 levels deep')
-   t='[]' if I(x,B.list) else '()' if I(x,B.tuple) else '{}'
-   w(t[0])
-   s+=[1,t[1]]
-   y=B.list(x)
-   i=B.len(y)
-   while i:
-    i-=1
-    if t=='{}':
-     s+=[0,x[y[i]]]
-    s+=[0,y[i]]
-  else:
-   w('?')
-   _iotk_q(B.bytes(S(B.type(x)),'utf-8'))
-`,
-	// The records, between the markers (the call follows).
-	`def _iotk_store_dump(names,bad,begin,end):
- B,o=_iotk_B,_iotk_o
- P,S=B.print,B.str
- g=B.globals()
- P(begin)
- for n in names:
-  try:
-   if n in g:
-    _iotk_w('='+n+' ')
-    _iotk_v(g[n])
-    P(''.join(o))
-   else:
-    P('!'+n+' N')
-  except B.Exception as x:
-   del o[:]
-   P('\n!'+n+' E ',end='')
-   _iotk_q(B.bytes(S(B.type(x))+': '+S(x),'utf-8'))
-   P(''.join(o))
-  del o[:]
- for n in bad:
-  P('!'+n+' I')
- P(end)
-`,
-}
-
-// dumpNames are the names the dump steps define.
-var dumpNames = []string{"_iotk_store_dump", "_iotk_v", "_iotk_q", "_iotk_w", "_iotk_pk", "_iotk_o", "_iotk_B"}
-
-// dumpDel deletes every name the dump steps define.
-var dumpDel = "del " + strings.Join(dumpNames, ", ") + "\n"
-
-// PythonDumpCleanup deletes what the steps of PythonDumpSteps leave on the
-// board when one of them failed (each is deleted whether it was defined
-// or not), so that an interrupted dump leaves no names behind.
-var PythonDumpCleanup = "for _iotk_n in ('" + strings.Join(dumpNames, "', '") + "'):\n" +
-	" globals().pop(_iotk_n, None)\ndel _iotk_n\n"
-
-// PythonDump returns a Python snippet for the board that prints the named
-// global variables for ParsePythonDump. It runs on MicroPython 1.9 and
-// later and on CPython 3, prints only ASCII lines between two marker lines,
-// and leaves no names behind. Names that are not identifiers, and
-// repeats, are reported by ParsePythonDump rather than sent to the board.
-// It is the steps of PythonDumpSteps in one.
-func PythonDump(names ...string) string {
-	return strings.Join(PythonDumpSteps(names...), "")
-}
-
-// PythonDumpSteps returns PythonDump as snippets to run one after the
-// other in the same namespace, each compiled on its own, so that a board
-// with little memory never holds all the source at once. Only the last
-// prints. After an error in one of them, PythonDumpCleanup removes what
-// the earlier ones defined.
-func PythonDumpSteps(names ...string) []string {
-	var good, bad []string
-	seen := make(map[string]bool)
-	for _, n := range names {
-		if seen[n] {
-			continue
-		}
-		seen[n] = true
-		if ValidName(n) {
-			good = append(good, n)
-		} else {
-			bad = append(bad, n)
-		}
-	}
-	list := func(names []string, quote func(string) string) string {
-		q := make([]string, len(names))
-		for i, n := range names {
-			q[i] = pysource.Str(quote(n))
-		}
-		return "[" + strings.Join(q, ", ") + "]"
-	}
-	same := func(s string) string { return s }
-	call := "try:\n _iotk_store_dump(" + list(good, same) + ", " + list(bad, escapeDump) + ", " +
-		pysource.Str(dumpBegin) + ", " + pysource.Str(dumpEnd) + ")\nfinally:\n " + dumpDel
-	return []string{dumpSteps[0], dumpSteps[1], dumpSteps[2] + call}
-}
-
-// escapeDump encodes a name for a record line as the dump snippet's esc
-// would, and escapes spaces too, since a space ends the name.
-func escapeDump(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c > ' ' && c < 127 && c != '%' && c != ';' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02x", c)
-		}
-	}
-	return b.String()
-}
-
-// ParsePythonDump parses what the snippet from PythonDump printed on the
-// board. It returns every variable that could be read; each one that could
+// ParsePythonDump parses what a board's dump program (boardpy.Dump)
+// printed: records of the form that dumpParser reads, between DumpBegin
+// and DumpEnd. It returns every variable that could be read; each one that could
 // not (undefined, of a type the store cannot hold, an int beyond int64, an
 // invalid name) is a *VarError in the returned error, joined with
-// errors.Join. Output without both marker lines (the snippet was
+// errors.Join. Output without both marker lines (the program was
 // interrupted, or this is not its output) is an error too, with whatever
 // variables came before the cut. Text around the markers is ignored;
 // "\r\n" line ends are accepted.
@@ -437,7 +244,7 @@ func ParsePythonDump(output string) (map[string]Value, error) {
 	lines := strings.Split(output, "\n")
 	start := -1
 	for i, l := range lines {
-		if strings.HasSuffix(strings.TrimRight(l, "\r"), dumpBegin) {
+		if strings.HasSuffix(strings.TrimRight(l, "\r"), DumpBegin) {
 			start = i + 1
 			break
 		}
@@ -453,12 +260,12 @@ func ParsePythonDump(output string) (map[string]Value, error) {
 	ended := false
 	for _, l := range lines[start:] {
 		l = strings.TrimRight(l, "\r")
-		if l == dumpEnd {
+		if l == DumpEnd {
 			ended = true
 			break
 		}
 		if l == "" {
-			continue // the snippet ends a broken line before an error record
+			continue // the program ends a broken line before an error record
 		}
 		name, v, err := parseRecord(l)
 		if name == "" {
@@ -550,7 +357,9 @@ func pythonTypeName(s string) string {
 	return strings.TrimPrefix(s, "__main__.")
 }
 
-// unescapeDump reverses the snippet's esc: %XX is the byte XX.
+// unescapeDump reverses the dump program's escapes: %XX is the byte XX.
+// The program writes so every byte outside printable ASCII, '%' and ';'
+// (and spaces in names, which a space ends).
 func unescapeDump(s string) (string, error) {
 	if !strings.Contains(s, "%") {
 		return s, nil
@@ -574,7 +383,7 @@ func unescapeDump(s string) (string, error) {
 	return string(b), nil
 }
 
-// dumpParser reads the value tokens that the snippet's enc writes:
+// dumpParser reads the value tokens that the dump program writes:
 //
 //	N T F                 None, True, False
 //	i<decimal>;           int

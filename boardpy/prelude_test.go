@@ -1,13 +1,13 @@
-package magics
+package boardpy
 
 import (
 	"strings"
 	"testing"
 )
 
-// TestPyPrelude checks that a snippet gets the helpers it names, those
+// TestPrelude checks that a snippet gets the helpers it names, those
 // they need, and no others: a micro:bit has room for little source.
-func TestPyPrelude(t *testing.T) {
+func TestPrelude(t *testing.T) {
 	tests := []struct {
 		body      string
 		want, not []string
@@ -22,25 +22,25 @@ func TestPyPrelude(t *testing.T) {
 		{"print(1)\n", nil, []string{"def ", "import"}},
 	}
 	for _, tt := range tests {
-		got := pyPrelude(tt.body)
+		got := prelude(tt.body)
 		for _, w := range tt.want {
 			if !strings.Contains(got, w) {
-				t.Errorf("pyPrelude(%q) lacks %q:\n%s", tt.body, w, got)
+				t.Errorf("prelude(%q) lacks %q:\n%s", tt.body, w, got)
 			}
 		}
 		for _, n := range tt.not {
 			if strings.Contains(got, n) {
-				t.Errorf("pyPrelude(%q) has %q, which it does not use:\n%s", tt.body, n, got)
+				t.Errorf("prelude(%q) has %q, which it does not use:\n%s", tt.body, n, got)
 			}
 		}
 	}
 }
 
-// pyPrelude finds what helpers use in one pass, which needs each helper
+// prelude finds what helpers use in one pass, which needs each helper
 // to use only helpers listed before it.
-func TestPyHelpersUseOnlyEarlierOnes(t *testing.T) {
-	for i, h := range pyHelpers {
-		for _, later := range pyHelpers[i+1:] {
+func TestHelpersUseOnlyEarlierOnes(t *testing.T) {
+	for i, h := range helpers {
+		for _, later := range helpers[i+1:] {
 			if mentions(h.code, later.name) {
 				t.Errorf("helper %s uses %s, which is listed after it", h.name, later.name)
 			}
