@@ -10,13 +10,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 )
 
 var ErrClosedConn = errors.New("zmq4: read/write on closed connection")
+
+// ErrMsgTooLarge is the error of a connection whose peer announced a frame
+// or message larger than the socket's WithMaxMessageSize.
+var ErrMsgTooLarge = errors.New("zmq4: message too large")
 
 // Conn implements the ZeroMQ Message Transport Protocol as defined
 // in https://rfc.zeromq.org/spec:23/ZMTP/.
@@ -37,6 +43,9 @@ type Conn struct {
 
 	closed         int32
 	onCloseErrorCB func(c *Conn)
+
+	maxMsgSize int64       // bytes a received message may hold; <= 0: no limit
+	log        *log.Logger // where a refused message is reported; nil: nowhere
 }
 
 func (c *Conn) Close() error {
@@ -65,6 +74,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 // An optional onCloseErrorCB can be provided to inform the caller when this Conn is closed.
 // Open performs a complete ZMTP handshake.
 func Open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity, server bool, onCloseErrorCB func(c *Conn)) (*Conn, error) {
+	return open(rw, sec, sockType, sockID, server, onCloseErrorCB, 0, nil)
+}
+
+// open is Open with a limit on received messages that already applies to
+// the handshake's commands.
+func open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity, server bool, onCloseErrorCB func(c *Conn), maxMsgSize int64, log *log.Logger) (*Conn, error) {
 	if rw == nil {
 		return nil, fmt.Errorf("zmq4: invalid nil read-writer")
 	}
@@ -82,6 +97,8 @@ func Open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity,
 		Meta:           make(Metadata),
 		topics:         make(map[string]struct{}),
 		onCloseErrorCB: onCloseErrorCB,
+		maxMsgSize:     maxMsgSize,
+		log:            log,
 	}
 	conn.Meta[sysSockType] = string(conn.typ)
 	conn.Meta[sysSockID] = conn.id.String()
@@ -375,6 +392,7 @@ func (c *Conn) read() Msg {
 
 		hasMore = true
 		isCmd   = false
+		total   uint64 // bytes of the message so far, counting frameCost per frame
 	)
 
 	for hasMore {
@@ -413,8 +431,20 @@ func (c *Conn) read() Msg {
 			return msg
 		}
 
-		body := make([]byte, size)
-		_, msg.err = io.ReadFull(c.rw, body)
+		if c.maxMsgSize > 0 && total+size+frameCost > uint64(c.maxMsgSize) {
+			msg.err = fmt.Errorf("%w: peer %v announced a frame of %d bytes after %d, limit %d; connection closed",
+				ErrMsgTooLarge, c.rw.RemoteAddr(), size, total, c.maxMsgSize)
+			if c.log != nil {
+				c.log.Print(msg.err)
+			}
+			c.rw.Close()
+			c.SetClosed()
+			return msg
+		}
+		total += size + frameCost
+
+		var body []byte
+		body, msg.err = readBody(c.rw, size)
 		if msg.err != nil {
 			c.checkIO(msg.err)
 			return msg
@@ -437,6 +467,30 @@ func (c *Conn) read() Msg {
 		msg.Type = CmdMsg
 	}
 	return msg
+}
+
+// frameCost is what a received frame costs beyond its bytes (the slice
+// header in Msg.Frames): counting it bounds the memory of a message made
+// of many empty frames, which cost 2 bytes each on the wire.
+const frameCost = 24
+
+// readBody reads a frame body of size bytes. Its buffer grows with the
+// bytes that arrive, at most doubling, so a peer that announces a large
+// frame and sends little costs little memory.
+func readBody(r io.Reader, size uint64) ([]byte, error) {
+	const chunk = 1 << 20
+	buf := make([]byte, 0, min(size, chunk))
+	for uint64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(size-uint64(len(buf)), uint64(len(buf)))))
+		}
+		n, err := io.ReadFull(r, buf[len(buf):min(uint64(cap(buf)), size)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 func (conn *Conn) subscribe(msg Msg) {

@@ -74,6 +74,27 @@ func WithAutomaticReconnect(automaticReconnect bool) Option {
 	}
 }
 
+// WithMaxMessageSize sets the largest message, in bytes, a socket accepts
+// from a peer (libzmq's ZMQ_MAXMSGSIZE). Each frame counts its bytes plus
+// 24 (its slice header). A peer whose frame header announces more is
+// logged and disconnected before memory is allocated for the frame; other
+// peers carry on. Zero or less, the default, means no limit.
+func WithMaxMessageSize(n int64) Option {
+	return func(s *socket) {
+		s.maxMsgSize = n
+	}
+}
+
+// WithHandshakeTimeout bounds the ZMTP greeting and security handshake of
+// each new connection (libzmq's ZMQ_HANDSHAKE_IVL): a peer that has not
+// completed it in time is disconnected. The default is 30 s; zero means no
+// limit.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(s *socket) {
+		s.handshakeTimeout = d
+	}
+}
+
 /*
 // TODO(sbinet)
 

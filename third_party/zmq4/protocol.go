@@ -242,7 +242,7 @@ func (prop Property) Read(data []byte) (n int, err error) {
 func (prop *Property) Write(data []byte) (n int, err error) {
 	klen := int(data[n])
 	n++
-	if klen > len(data) {
+	if n+klen+4 > len(data) { // the name and the value's 4-byte length
 		return n, io.ErrUnexpectedEOF
 	}
 

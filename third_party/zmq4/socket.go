@@ -21,6 +21,9 @@ const (
 	defaultRetry      = 250 * time.Millisecond
 	defaultTimeout    = 5 * time.Minute
 	defaultMaxRetries = 10
+
+	// defaultHandshakeTimeout is libzmq's default ZMQ_HANDSHAKE_IVL.
+	defaultHandshakeTimeout = 30 * time.Second
 )
 
 var (
@@ -41,6 +44,9 @@ type socket struct {
 	subTopics     func() []string
 	autoReconnect bool
 	timeout       time.Duration
+
+	maxMsgSize       int64         // see WithMaxMessageSize
+	handshakeTimeout time.Duration // see WithHandshakeTimeout
 
 	mu    sync.RWMutex
 	conns []*Conn // ZMTP connections
@@ -78,6 +84,8 @@ func newDefaultSocket(ctx context.Context, sockType SocketType) *socket {
 		cancel:     cancel,
 		dialer:     net.Dialer{Timeout: defaultTimeout},
 		reaperCond: sync.NewCond(&sync.Mutex{}),
+
+		handshakeTimeout: defaultHandshakeTimeout,
 	}
 }
 
@@ -209,6 +217,7 @@ func (sck *socket) Listen(endpoint string) error {
 func (sck *socket) accept() {
 	ctx, cancel := context.WithCancel(sck.ctx)
 	defer cancel()
+	var delay time.Duration // after a failed Accept, as net/http's Server does
 	for {
 		select {
 		case <-ctx.Done():
@@ -218,19 +227,50 @@ func (sck *socket) accept() {
 			if err != nil {
 				// FIXME(sbinet): maybe bubble up this error to application code?
 				//sck.log.Printf("error accepting connection from %q: %+v", sck.ep, err)
+				// Out of file descriptors, say: wait rather than spin.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				select {
+				case <-ctx.Done():
+				case <-time.After(delay):
+				}
 				continue
 			}
+			delay = 0
 
-			zconn, err := Open(conn, sck.sec, sck.typ, sck.id, true, sck.scheduleRmConn)
-			if err != nil {
-				// FIXME(sbinet): maybe bubble up this error to application code?
-				sck.log.Printf("could not open a ZMTP connection with %q: %+v", sck.ep, err)
-				continue
-			}
-
-			sck.addConn(zconn)
+			// The handshake waits for the peer: run it aside, so that a
+			// peer that sends nothing does not hold up the next one.
+			go func() {
+				zconn, err := sck.open(conn, true)
+				if err != nil {
+					// FIXME(sbinet): maybe bubble up this error to application code?
+					sck.log.Printf("could not open a ZMTP connection with %q: %+v", sck.ep, err)
+					return
+				}
+				sck.addConn(zconn)
+			}()
 		}
 	}
+}
+
+// open performs the ZMTP handshake on conn within the socket's handshake
+// timeout, or until the socket closes; it closes conn if that fails.
+func (sck *socket) open(conn net.Conn, server bool) (*Conn, error) {
+	if sck.handshakeTimeout > 0 {
+		conn.SetDeadline(time.Now().Add(sck.handshakeTimeout))
+	}
+	stop := context.AfterFunc(sck.ctx, func() { conn.Close() })
+	zconn, err := open(conn, sck.sec, sck.typ, sck.id, server, sck.scheduleRmConn, sck.maxMsgSize, sck.log)
+	if !stop() && err == nil {
+		err = ErrClosedConn
+	}
+	if err == nil {
+		err = conn.SetDeadline(time.Time{})
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return zconn, nil
 }
 
 // Dial connects a remote endpoint to the Socket.
@@ -267,7 +307,7 @@ connect:
 		return fmt.Errorf("zmq4: got a nil dial-conn to %q", endpoint)
 	}
 
-	zconn, err := Open(conn, sck.sec, sck.typ, sck.id, false, sck.scheduleRmConn)
+	zconn, err := sck.open(conn, false)
 	if err != nil {
 		return fmt.Errorf("zmq4: could not open a ZMTP connection: %w", err)
 	}
@@ -287,6 +327,11 @@ connect:
 func (sck *socket) addConn(c *Conn) {
 	sck.mu.Lock()
 	defer sck.mu.Unlock()
+	if sck.ctx.Err() != nil {
+		// Close has already closed the connections it knew of.
+		c.Close()
+		return
+	}
 	sck.conns = append(sck.conns, c)
 	if len(c.Peer.Meta[sysSockID]) == 0 {
 		switch c.typ {
