@@ -7,7 +7,7 @@
 //
 //	iotkernel install [--user | --sys-prefix | --prefix DIR] [--name iot]
 //	iotkernel uninstall [--user | --sys-prefix | --prefix DIR] [--name iot]
-//	iotkernel kernel -f CONNECTION_FILE [--log-file F] [--log-level L]
+//	iotkernel kernel -f CONNECTION_FILE [--log-file F] [--log-level L] [--max-message-size BYTES]
 //	iotkernel boards
 //	iotkernel version
 package main
@@ -114,8 +114,13 @@ func runKernel(args []string) error {
 	connFile := fs.String("f", "", "connection file written by the Jupyter client")
 	logFile := fs.String("log-file", "", "also write the log to this file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	maxMsg := fs.Int64("max-message-size", kernel.DefaultMaxMessageSize,
+		"largest message accepted from a client, in bytes; a client that sends a larger one is disconnected")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *maxMsg <= 0 {
+		return fmt.Errorf("kernel: --max-message-size %d: must be a positive number of bytes", *maxMsg)
 	}
 	if *connFile == "" {
 		return errors.New("kernel: -f CONNECTION_FILE is required (Jupyter passes it through kernel.json)")
@@ -140,6 +145,8 @@ func runKernel(args []string) error {
 		Connection: ci,
 		Executor:   sess,
 		Logger:     log,
+
+		MaxMessageSize: *maxMsg,
 		Info: kernel.Info{
 			Implementation:        "iotkernel",
 			ImplementationVersion: version,

@@ -33,7 +33,21 @@ type Config struct {
 	Executor   Executor
 	Info       Info
 	Logger     *slog.Logger
+
+	// MaxMessageSize is the largest message, in bytes, accepted from a
+	// client; 0 means DefaultMaxMessageSize. A client that announces a
+	// larger one is disconnected before memory is allocated for it.
+	MaxMessageSize int64
 }
+
+// DefaultMaxMessageSize is the default Config.MaxMessageSize: far above
+// any notebook cell or widget buffer, far below what would exhaust memory.
+const DefaultMaxMessageSize = 1 << 30
+
+// handshakeTimeout bounds the ZMTP handshake of each new connection: a
+// client completes it in a round trip, and a peer that connects and sends
+// nothing is dropped after it.
+const handshakeTimeout = 5 * time.Second
 
 // Kernel serves one Jupyter connection until shutdown.
 type Kernel struct {
@@ -106,8 +120,15 @@ func New(cfg Config) (*Kernel, error) {
 		{&k.iopub, zmq4.NewPub, ci.IOPubPort, "iopub"},
 		{&k.hb, zmq4.NewRep, ci.HBPort, "hb"},
 	}
+	maxSize := cfg.MaxMessageSize
+	if maxSize == 0 {
+		maxSize = DefaultMaxMessageSize
+	}
+	zlog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	for _, s := range socks {
-		*s.s = s.new(bg, zmq4.WithID(zmq4.SocketIdentity(k.session+"-"+s.name)))
+		*s.s = s.new(bg, zmq4.WithID(zmq4.SocketIdentity(k.session+"-"+s.name)),
+			zmq4.WithMaxMessageSize(maxSize), zmq4.WithHandshakeTimeout(handshakeTimeout),
+			zmq4.WithLogger(zlog))
 		if err := (*s.s).Listen(ci.endpoint(s.port)); err != nil {
 			k.closeSockets()
 			return nil, fmt.Errorf("bind %s socket on %s: %w", s.name, ci.endpoint(s.port), err)
@@ -176,12 +197,17 @@ func (k *Kernel) Run(ctx context.Context) (restart bool, err error) {
 	return restart, nil
 }
 
-// heartbeat echoes every frame it receives until the socket closes.
+// heartbeat echoes every frame it receives until the socket closes. A
+// malformed request (no envelope delimiter) fails only its own Recv.
 func (k *Kernel) heartbeat() {
 	for {
 		msg, err := k.hb.Recv()
-		if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, zmq4.ErrClosedConn) {
 			return
+		}
+		if err != nil {
+			k.log.Debug("heartbeat recv", "err", err)
+			continue
 		}
 		if err := k.hb.Send(msg); err != nil {
 			k.log.Debug("heartbeat send", "err", err)

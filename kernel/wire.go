@@ -19,10 +19,6 @@ const ProtocolVersion = "5.3"
 // delimiter separates routing identities from the signed message.
 var delimiter = []byte("<IDS|MSG>")
 
-// maxMessageBytes bounds a message we are willing to decode. Larger
-// messages are dropped (a cell of many megabytes is not a notebook cell).
-const maxMessageBytes = 64 << 20
-
 // Header is a Jupyter message header.
 type Header struct {
 	MsgID    string `json:"msg_id"`
@@ -90,13 +86,6 @@ func (s *Signer) verify(sig []byte, frames ...[]byte) error {
 // Decode parses wire frames into a Message and verifies its signature. It
 // treats its input as hostile: every failure is an error, never a panic.
 func (s *Signer) Decode(frames [][]byte) (*Message, error) {
-	total := 0
-	for _, f := range frames {
-		total += len(f)
-	}
-	if total > maxMessageBytes {
-		return nil, fmt.Errorf("message of %d bytes is larger than the %d allowed", total, maxMessageBytes)
-	}
 	i := 0
 	for i < len(frames) && !bytes.Equal(frames[i], delimiter) {
 		i++
