@@ -104,6 +104,7 @@ type Interp struct {
 	// displayExports are the display package's symbols as cells see them.
 	displayExports map[string]reflect.Value
 	docs           *docCache
+	track          *tracker // what cells opened, closed on interrupt
 
 	evalMu sync.Mutex // held by every call that touches yi
 	cells  int        // numbers the cells, naming their sources _cellN.go
@@ -161,6 +162,7 @@ func New(opts Options) (*Interp, error) {
 		typeDefs: map[string]string{},
 		done:     make(chan struct{}),
 		ctx:      context.Background(),
+		track:    newTracker(),
 	}
 	if in.log == nil {
 		in.log = slog.Default()
@@ -229,6 +231,7 @@ func (in *Interp) Close() error {
 		in.interrupt(r)
 	}
 	close(in.done)
+	in.track.close()
 	if in.evalMu.TryLock() {
 		in.release()
 	}
@@ -420,8 +423,10 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 	}
 	in.run, in.trace = r, nil
 	in.mu.Unlock()
-	stopWatch := context.AfterFunc(ctx, func() { in.interrupt(r) })
+	stopWatch := context.AfterFunc(ctx, func() { in.interruptCell(r, cell) })
+	leave := in.track.enter(cell)
 	_, err := in.yi.ExecuteWithContext(stopCtx, prog)
+	leave()
 	close(r.returned)
 	stopWatch()
 
