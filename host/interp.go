@@ -321,7 +321,7 @@ func (in *Interp) Eval(ctx context.Context, code string, cellIO IO) (Result, err
 		case <-in.stuck:
 			in.stuck = nil
 		default:
-			return Result{}, errors.New("the interrupted cell is still inside a Go call that ignores interrupts; run this cell again once it returns, or restart the kernel")
+			return Result{}, in.stuckError(nil)
 		}
 	}
 	in.mu.Lock()
@@ -437,8 +437,9 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 		select {
 		case <-r.parked:
 		case <-time.After(time.Second):
-			// Blocked in compiled code (a network call, a mutex): it ends
-			// when that returns. Until then no cell may run.
+			// Blocked in compiled code that tracking could not unblock (a
+			// mutex): it ends when that returns. Until then no cell may
+			// run (see StuckError).
 			in.stuck = r.parked
 			in.log.Warn("host: interrupted cell still running inside a Go call")
 		}
@@ -446,6 +447,9 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 		in.run = nil
 		in.mu.Unlock()
 		if ctx.Err() != nil {
+			if in.stuck != nil {
+				return in.stuckError(ctx.Err())
+			}
 			return ctx.Err()
 		}
 		if in.isClosed() {

@@ -307,3 +307,29 @@ func TestTrackerForgets(t *testing.T) {
 		return in.track.open() == 0
 	})
 }
+
+// What no tracking unblocks ends the cell all the same; later cells are
+// told the interpreter is stuck and what a fresh one would lose.
+func TestStuckCell(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "x := 1\nfunc f() {}\ntype T int")
+	if err := in.Define("stored", 3); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"T", "f", "stored", "x"}
+	if got := in.Defined(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Defined() = %q, want %q", got, want)
+	}
+	code := "var mu sync.Mutex\nmu.Lock()\nmu.Lock()"
+	start := time.Now()
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	var se *StuckError
+	if !errors.As(err, &se) || se.Err == nil || !strings.Contains(se.Advice(), "which loses 5 definitions: T, f, mu, stored, x") {
+		t.Fatalf("interrupting a deadlock: %v, want a StuckError naming what a reset loses", err)
+	}
+	_, _, err = eval(t, in, `1 + 1`)
+	if !errors.As(err, &se) || se.Err != nil || errors.Is(err, context.Canceled) {
+		t.Errorf("the cell after: %v, want a StuckError of its own", err)
+	}
+}

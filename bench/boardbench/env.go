@@ -31,6 +31,9 @@ func (e *cpEnv) LookupGo(name string) (any, bool) { return nil, false }
 func (e *cpEnv) DefineGo(name string, v any) error {
 	return errors.New("no Go interpreter in the benchmark")
 }
+func (e *cpEnv) ResetHost(ctx context.Context) ([]string, error) {
+	return nil, errors.New("no Go interpreter in the benchmark")
+}
 func (e *cpEnv) Store() (*store.Store, error) { return nil, errors.New("no store in the benchmark") }
 func (e *cpEnv) Dir() string                  { return e.dir }
 func (e *cpEnv) Chdir(dir string) error       { e.dir = dir; return nil }
