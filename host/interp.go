@@ -104,6 +104,7 @@ type Interp struct {
 	// displayExports are the display package's symbols as cells see them.
 	displayExports map[string]reflect.Value
 	docs           *docCache
+	track          *tracker // what cells opened, closed on interrupt
 
 	evalMu sync.Mutex // held by every call that touches yi
 	cells  int        // numbers the cells, naming their sources _cellN.go
@@ -161,6 +162,7 @@ func New(opts Options) (*Interp, error) {
 		typeDefs: map[string]string{},
 		done:     make(chan struct{}),
 		ctx:      context.Background(),
+		track:    newTracker(),
 	}
 	if in.log == nil {
 		in.log = slog.Default()
@@ -229,6 +231,7 @@ func (in *Interp) Close() error {
 		in.interrupt(r)
 	}
 	close(in.done)
+	in.track.close()
 	if in.evalMu.TryLock() {
 		in.release()
 	}
@@ -318,7 +321,7 @@ func (in *Interp) Eval(ctx context.Context, code string, cellIO IO) (Result, err
 		case <-in.stuck:
 			in.stuck = nil
 		default:
-			return Result{}, errors.New("the interrupted cell is still inside a Go call that ignores interrupts; run this cell again once it returns, or restart the kernel")
+			return Result{}, in.stuckError(nil)
 		}
 	}
 	in.mu.Lock()
@@ -420,8 +423,10 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 	}
 	in.run, in.trace = r, nil
 	in.mu.Unlock()
-	stopWatch := context.AfterFunc(ctx, func() { in.interrupt(r) })
+	stopWatch := context.AfterFunc(ctx, func() { in.interruptCell(r, cell) })
+	leave := in.track.enter(cell)
 	_, err := in.yi.ExecuteWithContext(stopCtx, prog)
+	leave()
 	close(r.returned)
 	stopWatch()
 
@@ -432,8 +437,9 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 		select {
 		case <-r.parked:
 		case <-time.After(time.Second):
-			// Blocked in compiled code (a network call, a mutex): it ends
-			// when that returns. Until then no cell may run.
+			// Blocked in compiled code that tracking could not unblock (a
+			// mutex): it ends when that returns. Until then no cell may
+			// run (see StuckError).
 			in.stuck = r.parked
 			in.log.Warn("host: interrupted cell still running inside a Go call")
 		}
@@ -441,6 +447,9 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 		in.run = nil
 		in.mu.Unlock()
 		if ctx.Err() != nil {
+			if in.stuck != nil {
+				return in.stuckError(ctx.Err())
+			}
 			return ctx.Err()
 		}
 		if in.isClosed() {

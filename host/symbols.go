@@ -78,6 +78,9 @@ func (in *Interp) useSymbols() error {
 		"ClearWait": reflect.ValueOf(in.disp.ClearWait),
 	}
 	in.displayExports = displayExports
+	if err := in.yi.Use(in.track.exports()); err != nil {
+		return err
+	}
 	return in.yi.Use(interp.Exports{
 		"os/os": {
 			"Stdout": reflect.ValueOf(&stdout).Elem(),
@@ -157,18 +160,24 @@ func newPackageIndex(displayExports map[string]reflect.Value) *packageIndex {
 	add := func(key string, syms map[string]reflect.Value) {
 		p, name := path.Dir(key), path.Base(key)
 		if p == "." || strings.HasPrefix(name, "_") || strings.Contains(p, "internal") ||
-			strings.HasPrefix(p, "github.com/") || p == "unsafe" || p == "syscall" {
+			strings.HasPrefix(p, "github.com/") || p == "unsafe" {
 			return
 		}
-		set := map[string]struct{}{}
+		set := x.symbols[p]
+		if set == nil {
+			set = map[string]struct{}{}
+			x.symbols[p] = set
+			x.byName[name] = append(x.byName[name], p)
+		}
 		for s := range syms {
 			set[s] = struct{}{}
 		}
-		x.symbols[p] = set
-		x.byName[name] = append(x.byName[name], p)
 	}
-	for key, syms := range stdlib.Symbols {
-		add(key, syms)
+	// Every package the interpreter has symbols for (useSymbols).
+	for _, lib := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, syscall.Symbols} {
+		for key, syms := range lib {
+			add(key, syms)
+		}
 	}
 	add(displayPath+"/display", displayExports)
 	for _, paths := range x.byName {
@@ -217,4 +226,14 @@ func (x *packageIndex) names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// unavailable explains why a standard package cannot be imported in
+// cells, or returns nil. Without it yaegi looks for the package's source
+// in GOPATH and says it found none.
+func unavailable(p string, line int) error {
+	if p == "unsafe" {
+		return &CompileError{Line: line, Msg: `package unsafe is not available in %%host cells: the interpreter cannot convert pointers or read memory directly (encoding/binary, math.Float64bits and reflect do most of what unsafe is used for)`}
+	}
+	return nil
 }

@@ -56,6 +56,10 @@ type Env interface {
 	LookupGo(name string) (any, bool)
 	// DefineGo defines (or redefines) a variable in the host interpreter.
 	DefineGo(name string, v any) error
+	// ResetHost replaces the host interpreter with a fresh one, closing
+	// what the old one's cells opened, and returns the names that were
+	// defined in the old one, sorted.
+	ResetHost(ctx context.Context) (lost []string, err error)
 
 	// Store returns the %store store, opened on first use.
 	Store() (*store.Store, error)

@@ -58,6 +58,8 @@ type fakeEnv struct {
 	st             *store.Store
 	dir            string
 	environ        []string
+	lost           []string // what ResetHost reports lost
+	resets         int
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv {
@@ -114,6 +116,10 @@ func (e *fakeEnv) LookupGo(name string) (any, bool) {
 func (e *fakeEnv) DefineGo(name string, v any) error {
 	e.goVars[name] = v
 	return nil
+}
+func (e *fakeEnv) ResetHost(ctx context.Context) ([]string, error) {
+	e.resets++
+	return e.lost, nil
 }
 func (e *fakeEnv) Store() (*store.Store, error) { return e.st, nil }
 func (e *fakeEnv) Dir() string                  { return e.dir }

@@ -80,7 +80,7 @@ func (r *Registry) all() []Magic {
 		r.connect(), r.disconnect(), r.discover(),
 		r.softreset(), r.hardreset(), r.info(),
 		r.storeMagic(),
-		r.cd(),
+		r.cd(), r.hostreset(),
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
 	}

@@ -80,6 +80,10 @@ func (e *cellEnv) DefineGo(name string, v any) error {
 	return in.Define(name, v)
 }
 
+func (e *cellEnv) ResetHost(ctx context.Context) ([]string, error) {
+	return e.s.resetHost()
+}
+
 // Store opens the store on first use. A corrupt store file is moved aside
 // by store.Open, which still returns a usable empty store: the user is
 // told where the old file went, and the magic goes on.

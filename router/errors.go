@@ -28,6 +28,7 @@ func cellError(err error) error {
 		board   *transport.ExecError
 		usage   *magics.UsageError
 		reset   *transport.ResetError
+		stuck   *host.StuckError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -53,6 +54,14 @@ func cellError(err error) error {
 			tb = []string{board.Error()}
 		}
 		return &kernel.CellError{Name: board.Type, Value: board.Value, Traceback: tb}
+	case errors.As(err, &stuck) && stuck.Err != nil:
+		return &kernel.CellError{Name: "KeyboardInterrupt", Value: "interrupted", Traceback: []string{
+			"KeyboardInterrupt: the cell was interrupted, but its Go code is still blocked in a call no interrupt reaches",
+			"(a locked mutex, sync.WaitGroup.Wait, a select inside library code).",
+			stuck.Advice(),
+		}}
+	case errors.As(err, &stuck):
+		return textError("HostBlockedError", stuck.Error()+".\n"+stuck.Advice())
 	case errors.As(err, &panicE):
 		tb := append([]string{"panic: " + panicE.Value}, panicE.Traceback...)
 		return &kernel.CellError{Name: "panic", Value: panicE.Value, Traceback: tb}

@@ -67,8 +67,10 @@ type Session struct {
 	// built in the background: the kernel answers kernel_info at once,
 	// and the first %%host cell waits for it.
 	hostReady chan struct{}
+	hostMu    sync.Mutex // guards host and hostErr once hostReady is closed
 	host      *host.Interp
 	hostErr   error
+	hostOpts  host.Options
 }
 
 // NewSession starts building the host interpreter and returns at once.
@@ -94,9 +96,10 @@ func NewSession(opts Options) (*Session, error) {
 		storePath: opts.StorePath,
 		hostReady: make(chan struct{}),
 	}
+	s.hostOpts = host.Options{Logger: log}
 	go func() {
 		defer close(s.hostReady)
-		s.host, s.hostErr = host.New(host.Options{Logger: log})
+		s.host, s.hostErr = host.New(s.hostOpts)
 		if s.hostErr != nil {
 			s.hostErr = fmt.Errorf("start the Go interpreter: %w", s.hostErr)
 			log.Error("host interpreter", "err", s.hostErr)
@@ -124,6 +127,8 @@ func (s *Session) setBoard(b Board) Board {
 // interp waits for the host interpreter.
 func (s *Session) interp() (*host.Interp, error) {
 	<-s.hostReady
+	s.hostMu.Lock()
+	defer s.hostMu.Unlock()
 	return s.host, s.hostErr
 }
 

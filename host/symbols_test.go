@@ -1,0 +1,53 @@
+package host
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"net"
+	"net/http"
+)
+
+func TestAutoImportEveryPackage(t *testing.T) {
+	in := newInterp(t)
+	wantValue(t, in, `exec.Command("true").Run() == nil`, "true")
+	wantValue(t, in, `netip.MustParseAddr("10.0.0.1").Is4()`, "true")
+	wantValue(t, in, `syscall.Getpid() > 0`, "true")
+	wantValue(t, in, `os.FindProcess != nil`, "true")
+	wantValue(t, in, `strings.ToUpper("ok")`, "OK")
+}
+
+func TestUnsafeUnavailable(t *testing.T) {
+	in := newInterp(t)
+	for _, code := range []string{`import "unsafe"`, "import (\n\t\"fmt\"\n\t\"unsafe\"\n)"} {
+		_, _, err := eval(t, in, code)
+		var ce *CompileError
+		if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "unsafe is not available in %%host cells") || strings.Contains(ce.Msg, "GOPATH") {
+			t.Errorf("Eval(%q) = %v, want a CompileError saying unsafe is not available", code, err)
+		}
+	}
+	wantValue(t, in, `1 + 1`, "2")
+}
+
+// The types cells see in place of the standard ones have all their
+// methods.
+func TestTrackedTypesHaveEveryMethod(t *testing.T) {
+	for _, c := range []struct{ std, ours reflect.Type }{
+		{reflect.TypeFor[*http.Server](), reflect.TypeFor[*httpServer]()},
+	} {
+		for i := range c.std.NumMethod() {
+			m := c.std.Method(i)
+			got, ok := c.ours.MethodByName(m.Name)
+			if !ok {
+				t.Errorf("%v lacks method %s of %v", c.ours, m.Name, c.std)
+				continue
+			}
+			if got.Type.NumIn() != m.Type.NumIn() || got.Type.NumOut() != m.Type.NumOut() {
+				t.Errorf("%v.%s has type %v, want the shape of %v", c.ours, m.Name, got.Type, m.Type)
+			}
+		}
+	}
+	var _ net.Listener = (*listener)(nil)
+}

@@ -1,0 +1,335 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// interruptBound is how long an interrupted cell may take to end.
+const interruptBound = 1500 * time.Millisecond
+
+// freeAddr returns a loopback address whose port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// listening reports whether something accepts connections at addr.
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// bound reports whether addr's port is taken, without connecting.
+func bound(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return true
+	}
+	l.Close()
+	return false
+}
+
+// interruptWhen runs code and cancels it once ready holds; it returns
+// Eval's error and how long the cell took to end after the interrupt.
+func interruptWhen(t *testing.T, in *Interp, code string, ready func() bool) (error, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	rec := &recorder{}
+	go func() {
+		_, err := in.Eval(ctx, code, rec.IO())
+		done <- result{err, time.Now()}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ready() {
+		select {
+		case r := <-done:
+			t.Fatalf("Eval(%q) returned before the interrupt: %v (stderr %q)", code, r.err, rec.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Eval(%q): never ready", code)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case r := <-done:
+		return r.err, r.at.Sub(start)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Eval(%q) still running 10 s after the interrupt", code)
+		return nil, 0
+	}
+}
+
+// wantInterrupted checks that an interrupted cell ended as it should.
+func wantInterrupted(t *testing.T, code string, err error, took time.Duration) {
+	t.Helper()
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Eval(%q) interrupted: err = %v, want context.Canceled", code, err)
+	}
+	if took > interruptBound {
+		t.Errorf("Eval(%q) ended %v after the interrupt, want at most %v", code, took, interruptBound)
+	}
+}
+
+func TestInterruptServerCell(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, `kept := "still here"`)
+	cells := []string{
+		`http.ListenAndServe(%q, nil)`,
+		`srv := &http.Server{Addr: %q}
+srv.ListenAndServe()`,
+		`var srv http.Server
+srv.Addr = %q
+srv.ListenAndServe()`,
+		`l, err := net.Listen("tcp", %q)
+if err != nil { panic(err) }
+http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))`,
+		`l, err := net.Listen("tcp", %q)
+if err != nil { panic(err) }
+(&http.Server{}).Serve(l)`,
+	}
+	for _, cell := range cells {
+		addr := freeAddr(t)
+		code := fmt.Sprintf(cell, addr)
+		err, took := interruptWhen(t, in, code, func() bool { return listening(addr) })
+		wantInterrupted(t, code, err, took)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("after interrupting %q: %v, want the port free", code, err)
+		} else {
+			l.Close()
+		}
+		wantValue(t, in, `kept`, "still here")
+	}
+}
+
+func TestInterruptAccept(t *testing.T) {
+	in := newInterp(t)
+	for _, cell := range []string{
+		`l, _ := net.Listen("tcp", %q)
+l.Accept()`,
+		`tl, _ := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.MustParseAddrPort(%q)))
+tl.Accept()`,
+	} {
+		addr := freeAddr(t)
+		code := fmt.Sprintf(cell, addr)
+		err, took := interruptWhen(t, in, code, func() bool { return bound(addr) })
+		wantInterrupted(t, code, err, took)
+		if l, err := net.Listen("tcp", addr); err != nil {
+			t.Errorf("after interrupting %q: %v, want the port free", code, err)
+		} else {
+			l.Close()
+		}
+		wantValue(t, in, `1 + 1`, "2")
+	}
+}
+
+func TestInterruptRead(t *testing.T) {
+	in := newInterp(t)
+
+	// A connection the cell accepted.
+	addr := freeAddr(t)
+	mustEval(t, in, fmt.Sprintf(`l, _ := net.Listen("tcp", %q)`, addr))
+	var client net.Conn
+	code := "c, _ := l.Accept()\nbuf := make([]byte, 10)\nc.Read(buf)"
+	err, took := interruptWhen(t, in, code, func() bool {
+		if client == nil {
+			client, _ = net.Dial("tcp", addr)
+		}
+		return client != nil
+	})
+	wantInterrupted(t, code, err, took)
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the accepted connection is still open after the interrupt")
+	}
+	client.Close()
+
+	// A connection the cell dialled.
+	srv, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := srv.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	code = fmt.Sprintf("d, _ := net.Dial(\"tcp\", %q)\nd.Read(make([]byte, 10))", srv.Addr().String())
+	var server net.Conn
+	err, took = interruptWhen(t, in, code, func() bool {
+		select {
+		case server = <-accepted:
+			return true
+		default:
+			return false
+		}
+	})
+	wantInterrupted(t, code, err, took)
+	server.Close()
+
+	// Pipes.
+	for _, code := range []string{
+		"r, w, _ := os.Pipe()\nr.Read(make([]byte, 1))",
+		"pr, pw := io.Pipe()\npr.Read(make([]byte, 1))",
+		"a, b := net.Pipe()\na.Read(make([]byte, 1))",
+	} {
+		start := time.Now()
+		err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+		wantInterrupted(t, code, err, took)
+	}
+	wantValue(t, in, `1 + 1`, "2")
+}
+
+// processesWith returns the pids of processes whose command line contains arg.
+func processesWith(t *testing.T, arg string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, f := range dirs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(b), arg) {
+			pids = append(pids, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	return pids
+}
+
+func TestInterruptCommand(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("looks for processes in /proc")
+	}
+	in := newInterp(t)
+	cells := []struct{ code, arg string }{
+		{`exec.Command("sleep", "1000.125").Run()`, "1000.125"},
+		// The shell's child too: the whole process group is killed.
+		{`exec.Command("sh", "-c", "sleep 1000.25; echo done").Run()`, "1000.25"},
+		{`cmd := exec.Command("sleep", "1000.375")
+cmd.Start()
+cmd.Wait()`, "1000.375"},
+		// Reading a process's pipe.
+		{`cmd := exec.Command("sh", "-c", "echo hi; sleep 1000.5")
+out, _ := cmd.StdoutPipe()
+cmd.Start()
+io.ReadAll(out)`, "1000.5"},
+		{`exec.CommandContext(context.Background(), "sleep", "1000.625").Output()`, "1000.625"},
+	}
+	for _, c := range cells {
+		err, took := interruptWhen(t, in, c.code, func() bool { return len(processesWith(t, c.arg)) > 0 })
+		wantInterrupted(t, c.code, err, took)
+		waitFor(t, "the processes of "+c.code+" to end", func() bool { return len(processesWith(t, c.arg)) == 0 })
+	}
+	wantValue(t, in, `1 + 1`, "2")
+}
+
+// A server a cell started with go outlives the interrupt of a later cell,
+// and Close stops it.
+func TestInterruptKeepsEarlierServers(t *testing.T) {
+	in := newInterp(t)
+	addr := freeAddr(t)
+	mustEval(t, in, fmt.Sprintf(`go http.ListenAndServe(%q, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))`, addr))
+	waitFor(t, "the server", func() bool { return listening(addr) })
+	mustEval(t, in, fmt.Sprintf(`go func() { l, _ := net.Listen("tcp", %q); for { c, err := l.Accept(); if err != nil { return }; c.Close() } }()`, freeAddr(t)))
+	code := "time.Sleep(time.Hour)"
+	start := time.Now()
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	if !listening(addr) {
+		t.Fatalf("the server of an earlier cell stopped when a later cell was interrupted")
+	}
+	// A cell that opens a listener of its own, interrupted: only its own
+	// listener closes.
+	addr2 := freeAddr(t)
+	code = fmt.Sprintf(`http.ListenAndServe(%q, nil)`, addr2)
+	err, took = interruptWhen(t, in, code, func() bool { return listening(addr2) })
+	wantInterrupted(t, code, err, took)
+	if !listening(addr) || listening(addr2) {
+		t.Errorf("after interrupting a server cell: earlier server listening %v (want true), the cell's %v (want false)", listening(addr), listening(addr2))
+	}
+	in.Close()
+	if listening(addr) {
+		t.Errorf("the server still listens after Close")
+	}
+}
+
+// A silent cell leaves nothing in the tracker, and what cells drop is
+// forgotten.
+func TestTrackerForgets(t *testing.T) {
+	in := newInterp(t)
+	for range 20 {
+		mustEval(t, in, `1 + 1`)
+	}
+	if n := len(in.track.scopes); n > 1 {
+		t.Errorf("after 20 silent cells the tracker holds %d scopes, want at most 1", n)
+	}
+	mustEval(t, in, `func dial() { l, _ := net.Listen("tcp", "127.0.0.1:0"); l.Close() }`)
+	for range 5 {
+		mustEval(t, in, `dial()`)
+	}
+	waitFor(t, "dropped listeners to be forgotten", func() bool {
+		runtime.GC()
+		return in.track.open() == 0
+	})
+}
+
+// What no tracking unblocks ends the cell all the same; later cells are
+// told the interpreter is stuck and what a fresh one would lose.
+func TestStuckCell(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "x := 1\nfunc f() {}\ntype T int")
+	if err := in.Define("stored", 3); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"T", "f", "stored", "x"}
+	if got := in.Defined(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Defined() = %q, want %q", got, want)
+	}
+	code := "var mu sync.Mutex\nmu.Lock()\nmu.Lock()"
+	start := time.Now()
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	var se *StuckError
+	if !errors.As(err, &se) || se.Err == nil || !strings.Contains(se.Advice(), "which loses 5 definitions: T, f, mu, stored, x") {
+		t.Fatalf("interrupting a deadlock: %v, want a StuckError naming what a reset loses", err)
+	}
+	_, _, err = eval(t, in, `1 + 1`)
+	if !errors.As(err, &se) || se.Err != nil || errors.Is(err, context.Canceled) {
+		t.Errorf("the cell after: %v, want a StuckError of its own", err)
+	}
+}

@@ -1,0 +1,353 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/traefik/yaegi/interp"
+)
+
+// The standard library as cells see it, where it opens something a cell
+// may block on: these replace the originals in the interpreter's symbol
+// table, and register what they open with the tracker. They return the
+// standard types, so cells can use them as usual, with two exceptions:
+// net.Listen returns a listener of its own type (so that the connections
+// it accepts are tracked too), and http.Server is a type of its own with
+// the same fields (so that its ListenAndServe and Serve are tracked).
+
+// errInterrupted is what a tracked io.Pipe returns once its cell was
+// interrupted.
+var errInterrupted = errors.New("interrupted")
+
+// commandWait is how long an interrupted command's pipes stay open after
+// it was killed, for its output to drain (exec.Cmd.WaitDelay).
+const commandWait = 500 * time.Millisecond
+
+func (t *tracker) exports() interp.Exports {
+	return interp.Exports{
+		"net/net": {
+			"Listen":             reflect.ValueOf(t.listen),
+			"ListenTCP":          reflect.ValueOf(t.listenTCP),
+			"ListenUnix":         reflect.ValueOf(t.listenUnix),
+			"ListenPacket":       reflect.ValueOf(t.listenPacket),
+			"ListenUDP":          reflect.ValueOf(t.listenUDP),
+			"ListenMulticastUDP": reflect.ValueOf(t.listenMulticastUDP),
+			"ListenUnixgram":     reflect.ValueOf(t.listenUnixgram),
+			"ListenIP":           reflect.ValueOf(t.listenIP),
+			"Dial":               reflect.ValueOf(t.dial),
+			"DialTimeout":        reflect.ValueOf(t.dialTimeout),
+			"DialTCP":            reflect.ValueOf(t.dialTCP),
+			"DialUDP":            reflect.ValueOf(t.dialUDP),
+			"DialUnix":           reflect.ValueOf(t.dialUnix),
+			"DialIP":             reflect.ValueOf(t.dialIP),
+			"Pipe":               reflect.ValueOf(t.netPipe),
+		},
+		"net/http/http": {
+			"Server":            reflect.ValueOf((*httpServer)(nil)),
+			"ListenAndServe":    reflect.ValueOf(t.listenAndServe),
+			"ListenAndServeTLS": reflect.ValueOf(t.listenAndServeTLS),
+			"Serve":             reflect.ValueOf(t.serve),
+			"ServeTLS":          reflect.ValueOf(t.serveTLS),
+		},
+		"os/exec/exec": {
+			"Command":        reflect.ValueOf(t.command),
+			"CommandContext": reflect.ValueOf(t.commandContext),
+		},
+		"os/os": {
+			"Pipe": reflect.ValueOf(t.osPipe),
+		},
+		"io/io": {
+			"Pipe": reflect.ValueOf(t.ioPipe),
+		},
+		"time/time": {
+			"AfterFunc": reflect.ValueOf(t.afterFunc),
+			"NewTicker": reflect.ValueOf(t.newTicker),
+			"Tick":      reflect.ValueOf(t.tick),
+		},
+	}
+}
+
+// trackConn registers a connection of one of the net package's types.
+func trackConn(s *scope, c net.Conn) {
+	switch c := c.(type) {
+	case *net.TCPConn:
+		trackWeak(s, c, closeIt)
+	case *net.UDPConn:
+		trackWeak(s, c, closeIt)
+	case *net.UnixConn:
+		trackWeak(s, c, closeIt)
+	case *net.IPConn:
+		trackWeak(s, c, closeIt)
+	}
+}
+
+func closeIt[P interface{ Close() error }](p P) { p.Close() }
+
+// listener is what net.Listen returns in cells: the connections it
+// accepts belong to the cell that accepts them.
+type listener struct {
+	net.Listener
+	t *tracker
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		trackConn(l.t.owner(), c)
+	}
+	return c, err
+}
+
+func (t *tracker) listen(network, address string) (net.Listener, error) {
+	l, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	tl := &listener{Listener: l, t: t}
+	track(t, tl)
+	return tl, nil
+}
+
+func (t *tracker) listenTCP(network string, laddr *net.TCPAddr) (*net.TCPListener, error) {
+	l, err := net.ListenTCP(network, laddr)
+	track(t, l)
+	return l, err
+}
+
+func (t *tracker) listenUnix(network string, laddr *net.UnixAddr) (*net.UnixListener, error) {
+	l, err := net.ListenUnix(network, laddr)
+	track(t, l)
+	return l, err
+}
+
+func (t *tracker) listenPacket(network, address string) (net.PacketConn, error) {
+	c, err := net.ListenPacket(network, address)
+	if conn, ok := c.(net.Conn); ok && err == nil {
+		trackConn(t.owner(), conn)
+	}
+	return c, err
+}
+
+func (t *tracker) listenUDP(network string, laddr *net.UDPAddr) (*net.UDPConn, error) {
+	c, err := net.ListenUDP(network, laddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) listenMulticastUDP(network string, ifi *net.Interface, gaddr *net.UDPAddr) (*net.UDPConn, error) {
+	c, err := net.ListenMulticastUDP(network, ifi, gaddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) listenUnixgram(network string, laddr *net.UnixAddr) (*net.UnixConn, error) {
+	c, err := net.ListenUnixgram(network, laddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) listenIP(network string, laddr *net.IPAddr) (*net.IPConn, error) {
+	c, err := net.ListenIP(network, laddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) dial(network, address string) (net.Conn, error) {
+	c, err := net.Dial(network, address)
+	if err == nil {
+		trackConn(t.owner(), c)
+	}
+	return c, err
+}
+
+func (t *tracker) dialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout(network, address, timeout)
+	if err == nil {
+		trackConn(t.owner(), c)
+	}
+	return c, err
+}
+
+func (t *tracker) dialTCP(network string, laddr, raddr *net.TCPAddr) (*net.TCPConn, error) {
+	c, err := net.DialTCP(network, laddr, raddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) dialUDP(network string, laddr, raddr *net.UDPAddr) (*net.UDPConn, error) {
+	c, err := net.DialUDP(network, laddr, raddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) dialUnix(network string, laddr, raddr *net.UnixAddr) (*net.UnixConn, error) {
+	c, err := net.DialUnix(network, laddr, raddr)
+	track(t, c)
+	return c, err
+}
+
+func (t *tracker) dialIP(network string, laddr, raddr *net.IPAddr) (*net.IPConn, error) {
+	c, err := net.DialIP(network, laddr, raddr)
+	track(t, c)
+	return c, err
+}
+
+// netPipe is net.Pipe. Its ends are of an unexported type, held strongly
+// until the cell is interrupted or the interpreter closed.
+func (t *tracker) netPipe() (net.Conn, net.Conn) {
+	a, b := net.Pipe()
+	t.owner().add(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// httpServer is http.Server in cells. It has http.Server's fields, so
+// cells build it as they would an http.Server, and its methods register
+// the server with the tracker while it serves.
+type httpServer http.Server
+
+func (s *httpServer) std() *http.Server { return (*http.Server)(s) }
+
+// serving registers s with the calling goroutine's scope for as long as
+// serve runs.
+func (s *httpServer) serving(t *tracker, serve func() error) error {
+	if t == nil {
+		return serve()
+	}
+	sc, id := t.owner().add(func() { s.std().Close() })
+	if sc == nil {
+		return http.ErrServerClosed
+	}
+	defer sc.remove(id)
+	return serve()
+}
+
+// The methods find the tracker through the calling goroutine: the type
+// is the same in every interpreter. A goroutine of no cell serves
+// untracked.
+
+func (s *httpServer) ListenAndServe() error {
+	return s.serving(callerTracker(), s.std().ListenAndServe)
+}
+
+func (s *httpServer) ListenAndServeTLS(certFile, keyFile string) error {
+	return s.serving(callerTracker(), func() error { return s.std().ListenAndServeTLS(certFile, keyFile) })
+}
+
+func (s *httpServer) Serve(l net.Listener) error {
+	return s.serving(callerTracker(), func() error { return s.std().Serve(l) })
+}
+
+func (s *httpServer) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	return s.serving(callerTracker(), func() error { return s.std().ServeTLS(l, certFile, keyFile) })
+}
+
+func (s *httpServer) Close() error                       { return s.std().Close() }
+func (s *httpServer) Shutdown(ctx context.Context) error { return s.std().Shutdown(ctx) }
+func (s *httpServer) RegisterOnShutdown(f func())        { s.std().RegisterOnShutdown(f) }
+func (s *httpServer) SetKeepAlivesEnabled(v bool)        { s.std().SetKeepAlivesEnabled(v) }
+
+func (t *tracker) listenAndServe(addr string, h http.Handler) error {
+	s := &httpServer{Addr: addr, Handler: h}
+	return s.serving(t, s.std().ListenAndServe)
+}
+
+func (t *tracker) listenAndServeTLS(addr, certFile, keyFile string, h http.Handler) error {
+	s := &httpServer{Addr: addr, Handler: h}
+	return s.serving(t, func() error { return s.std().ListenAndServeTLS(certFile, keyFile) })
+}
+
+func (t *tracker) serve(l net.Listener, h http.Handler) error {
+	s := &httpServer{Handler: h}
+	return s.serving(t, func() error { return s.std().Serve(l) })
+}
+
+func (t *tracker) serveTLS(l net.Listener, h http.Handler, certFile, keyFile string) error {
+	s := &httpServer{Handler: h}
+	return s.serving(t, func() error { return s.std().ServeTLS(l, certFile, keyFile) })
+}
+
+// command is exec.Command: the process runs in a process group of its
+// own, which an interrupt of its cell kills.
+func (t *tracker) command(name string, arg ...string) *exec.Cmd {
+	return t.commandContext(context.Background(), name, arg...)
+}
+
+func (t *tracker) commandContext(ctx context.Context, name string, arg ...string) *exec.Cmd {
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(ctx, name, arg...)
+	newProcessGroup(cmd)
+	cmd.Cancel = func() error { return killProcessGroup(cmd) }
+	cmd.WaitDelay = commandWait
+	s, id := t.owner().add(cancel)
+	if s != nil {
+		runtime.AddCleanup(cmd, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+	}
+	return cmd
+}
+
+// registration is a resource's place in its scope, and what releases it.
+type registration struct {
+	s      *scope
+	id     uint64
+	cancel context.CancelFunc
+}
+
+func (t *tracker) osPipe() (*os.File, *os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	s := t.owner()
+	trackWeak(s, r, closeIt)
+	trackWeak(s, w, closeIt)
+	return r, w, nil
+}
+
+func (t *tracker) ioPipe() (*io.PipeReader, *io.PipeWriter) {
+	r, w := io.Pipe()
+	s := t.owner()
+	trackWeak(s, r, func(r *io.PipeReader) { r.CloseWithError(errInterrupted) })
+	trackWeak(s, w, func(w *io.PipeWriter) { w.CloseWithError(errInterrupted) })
+	return r, w
+}
+
+// afterFunc is time.AfterFunc. f runs on a goroutine of the cell that
+// called AfterFunc, so what f opens is that cell's; an interrupt of that
+// cell stops the timer.
+func (t *tracker) afterFunc(d time.Duration, f func()) *time.Timer {
+	s := t.owner()
+	timer := time.AfterFunc(d, func() {
+		if s.labels != nil {
+			pprof.SetGoroutineLabels(s.labels)
+		}
+		f()
+	})
+	trackWeak(s, timer, func(tm *time.Timer) { tm.Stop() })
+	return timer
+}
+
+func (t *tracker) newTicker(d time.Duration) *time.Ticker {
+	tk := time.NewTicker(d)
+	trackWeak(t.owner(), tk, func(tk *time.Ticker) { tk.Stop() })
+	return tk
+}
+
+// tick is time.Tick, whose ticker an interrupt can stop.
+func (t *tracker) tick(d time.Duration) <-chan time.Time {
+	if d <= 0 {
+		return nil
+	}
+	tk := time.NewTicker(d)
+	// Held strongly: the cell keeps only the channel.
+	t.owner().add(tk.Stop)
+	return tk.C
+}
