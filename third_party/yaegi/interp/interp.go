@@ -180,6 +180,7 @@ type opt struct {
 	fastChan     bool              // disable cancellable chan operations
 	specialStdio bool              // allows os.Stdin, os.Stdout, os.Stderr to not be file descriptors
 	unrestricted bool              // allow use of non-sandboxed symbols
+	noDebugInfo  bool              // keep neither roots nor scope children
 }
 
 // Interpreter contains global resources and state.
@@ -317,6 +318,12 @@ type Options struct {
 
 	// Unrestricted allows to run non sandboxed stdlib symbols such as os/exec and environment
 	Unrestricted bool
+
+	// NoDebugInfo keeps no record of compiled code for the debugger, so that
+	// an interpreter compiling many snippets in a long session does not grow
+	// with each one. Debug then cannot break in code compiled earlier, nor
+	// name the variables of its frames.
+	NoDebugInfo bool
 }
 
 // New returns a new interpreter.
@@ -365,6 +372,9 @@ func New(options Options) *Interpreter {
 			}
 		}
 	}
+
+	i.opt.noDebugInfo = options.NoDebugInfo
+	i.universe.noDebugInfo = options.NoDebugInfo
 
 	if options.SourcecodeFilesystem != nil {
 		i.opt.filesystem = options.SourcecodeFilesystem
@@ -482,8 +492,14 @@ func (interp *Interpreter) resizeFrame() {
 	if l-b <= 0 {
 		return
 	}
-	data := make([]reflect.Value, l)
-	copy(data, interp.frame.data)
+	// Grow in place when there is room, else to twice the length, so that
+	// a session adding a few globals per run does not copy the frame each time.
+	data := interp.frame.data
+	if l <= cap(data) {
+		data = data[:l]
+	} else {
+		data = append(make([]reflect.Value, 0, 2*l), data...)[:l]
+	}
 	for j, t := range interp.universe.types[b:] {
 		data[b+j] = reflect.New(t).Elem()
 	}

@@ -1886,7 +1886,13 @@ func getFunc(n *node) {
 	numRet := len(n.typ.ret)
 
 	n.exec = func(f *frame) bltn {
-		fr := f.clone()
+		// The global frame is not cloned: closures reach globals through
+		// it (root) anyway, and copying it for every function literal
+		// evaluated at top level costs in proportion to all globals.
+		fr := f
+		if f != f.root {
+			fr = f.clone()
+		}
 		o := getFrame(f, l).data[i]
 
 		fct := reflect.MakeFunc(n.typ.TypeOf(), func(in []reflect.Value) []reflect.Value {

@@ -85,12 +85,15 @@ type scope struct {
 	sym         map[string]*symbol // map of symbols defined in this current scope
 	global      bool               // true if scope refers to global space (single frame for universe and package level scopes)
 	iota        int                // iota value in this scope
+	noDebugInfo bool               // keep no child: only the debugger reads them
 }
 
 // push creates a new child scope and chain it to the current one.
 func (s *scope) push(indirect bool) *scope {
-	sc := &scope{anc: s, level: s.level, sym: map[string]*symbol{}}
-	s.child = append(s.child, sc)
+	sc := &scope{anc: s, level: s.level, sym: map[string]*symbol{}, noDebugInfo: s.noDebugInfo}
+	if !s.noDebugInfo {
+		s.child = append(s.child, sc)
+	}
 	if indirect {
 		sc.types = []reflect.Type{}
 		sc.level = s.level + 1
