@@ -18,4 +18,7 @@ require (
 	golang.org/x/text v0.15.0 // indirect
 )
 
-replace github.com/go-zeromq/zmq4 => ./third_party/zmq4
+replace (
+	github.com/go-zeromq/zmq4 => ./third_party/zmq4
+	github.com/traefik/yaegi => ./third_party/yaegi
+)

@@ -183,6 +183,10 @@ func New(opts Options) (*Interp, error) {
 		Stderr:       &stream{in: in, stderr: true},
 		Args:         []string{"iotkernel"},
 		Unrestricted: opts.Env == nil,
+		// A kernel compiles thousands of cells and never runs yaegi's
+		// debugger: keeping each cell's code for it grew the process by
+		// kilobytes per cell.
+		NoDebugInfo: true,
 	}
 	if opts.Env != nil {
 		yopts.Env = opts.Env
