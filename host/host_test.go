@@ -874,3 +874,39 @@ func TestCloseWhileRunning(t *testing.T) {
 		t.Error("Close did not stop the goroutine of an earlier cell")
 	}
 }
+
+// A chart drawn from Go: one display, redrawn in place, and the last
+// picture holds every sample; the chart as a cell's value is not echoed.
+func TestDisplayPlot(t *testing.T) {
+	in := newInterp(t)
+	res, rec := mustEval(t, in, `
+c := display.Plot("squares", 0)
+for i := 0; i < 200; i++ {
+	c.AddNamed(map[string]float64{"sq": float64(i * i), "lin": float64(i)})
+}
+c.Flush()
+c`)
+	if res.Has {
+		t.Errorf("a chart as the cell's value printed %q", res.Value)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.displays) < 2 || rec.displays[0].update {
+		t.Fatalf("displays = %d (first update=%v); want a display, then updates", len(rec.displays), len(rec.displays) > 0 && rec.displays[0].update)
+	}
+	id := rec.displays[0].id
+	last := rec.displays[len(rec.displays)-1]
+	if last.id != id || !last.update {
+		t.Errorf("last display id %q update %v; want an update of %q", last.id, last.update, id)
+	}
+	svg, _ := last.data["image/svg+xml"].(string)
+	for _, want := range []string{`data-name="sq"`, `data-name="lin"`, "squares"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("final picture lacks %s", want)
+		}
+	}
+	if n := len(rec.displays); n > 20 {
+		t.Errorf("%d redraws for 200 samples added at once; the chart should throttle", n)
+	}
+	wantValue(t, in, `len(c.Values("sq"))`, "200")
+}

@@ -585,10 +585,11 @@ func (in *Interp) sleep(d time.Duration) {
 // methods, so %v uses them.
 func (in *Interp) setResult(v any) {
 	r := &resultValue{}
-	if _, ok := v.(*display.Handle); ok || v == nil {
+	switch v.(type) {
+	case *display.Handle, *display.Chart, nil:
 		// A display shows itself; nil (os.Setenv's error) is Go's None.
 		r.hidden = true
-	} else {
+	default:
 		r.text = fmt.Sprintf("%v", v)
 	}
 	in.mu.Lock()

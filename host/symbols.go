@@ -66,6 +66,8 @@ func (in *Interp) useSymbols() error {
 	displayExports := map[string]reflect.Value{
 		"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),
 		"Handle":    reflect.ValueOf((*display.Handle)(nil)),
+		"Chart":     reflect.ValueOf((*display.Chart)(nil)),
+		"Plot":      reflect.ValueOf(in.disp.Plot),
 		"Data":      reflect.ValueOf(in.disp.Data),
 		"HTML":      reflect.ValueOf(in.disp.HTML),
 		"Markdown":  reflect.ValueOf(in.disp.Markdown),

@@ -17,6 +17,13 @@
 //		time.Sleep(100 * time.Millisecond)
 //	}
 //
+// A live chart, redrawn in place at most ten times a second (package plot
+// draws it):
+//
+//	c := display.Plot("temperature", 100) // the last 100 samples
+//	c.AddNamed(map[string]float64{"temp": 21.5, "hum": 40})
+//	c.Flush()
+//
 // The functions a cell calls are the methods of one *Display per
 // interpreter (package host builds it with New over its own Sink), so this
 // package holds no state of its own. A *Handle as the last value of a cell
