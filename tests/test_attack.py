@@ -227,6 +227,40 @@ def test_oversize_frame_headers_on_every_port(kernel):
     assert not kept_open, "connections the kernel did not close: %s" % kept_open
 
 
+def test_malformed_handshakes_on_every_port(kernel):
+    """Greetings and READY commands that are cut short, lie about their
+    lengths or name the wrong things, on each of the five ports."""
+    name_only = b"\x05READY\x0bSocket-Type"  # a property cut after its name
+    cases = [
+        GREETING + frame(name_only, command=True),
+        GREETING + frame(b"\x05READY\x0bSocket-Type\xff\xff\xff\xffDEALER", command=True),
+        GREETING + frame(b"\x05READY\xff", command=True),
+        GREETING + frame(b"\xffREADY", command=True),
+        GREETING + frame(b"", command=True),
+        GREETING + frame(b"\x04PING", command=True),
+        GREETING + ready(b"PUB"),  # a type no kernel socket talks to
+        GREETING[:10] + b"\x01\x00" + GREETING[12:],  # ZMTP 1.0
+        GREETING[:12] + b"PLAIN".ljust(20, b"\x00") + GREETING[32:],
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        bytes(range(256)) * 4,
+    ]
+    n = 0
+    for name in PORTS:
+        for payload in cases:
+            s = raw_connect(kernel.port(name))
+            try:
+                s.sendall(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            closed_by_peer(s, timeout=1)
+            s.close()
+            n += 1
+    survived = kernel.alive() and kernel.heartbeat_alive()
+    report("malformed handshakes: %d connections (%d kinds x 5 ports): survived %s"
+           % (n, len(cases), "yes" if survived else "no"))
+    assert survived
+
+
 def first_reply_latency(kernel):
     """Seconds from a new client connecting to its first kernel_info_reply."""
     kc = kernel.km.client()

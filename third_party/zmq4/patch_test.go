@@ -1,0 +1,294 @@
+// Tests of the iotkernel patch (see README.md): the message size limit,
+// the handshake deadline and concurrency, and bounds-checked metadata.
+
+package zmq4
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// rawGreeting is a ZMTP 3.0 greeting of a NULL-security client.
+func rawGreeting() []byte {
+	var g [zmtpMsgLen]byte
+	g[0], g[9], g[10] = sigHeader, sigFooter, majorVersion
+	copy(g[12:], "NULL")
+	return g[:]
+}
+
+// rawReady is the READY command a peer of socket type typ sends.
+func rawReady(typ SocketType) []byte {
+	md, err := Metadata{sysSockType: string(typ)}.MarshalZMTP()
+	if err != nil {
+		panic(err)
+	}
+	body, _ := (&Cmd{Name: CmdReady, Body: md}).marshalZMTP()
+	return append([]byte{isCommandBitFlag, byte(len(body))}, body...)
+}
+
+// longHeader is the header of a data frame announcing size bytes.
+func longHeader(flags byte, size uint64) []byte {
+	h := []byte{flags | isLongBitFlag, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint64(h[1:], size)
+	return h
+}
+
+// closedWithin reports whether the peer of c closes it within d, reading
+// and discarding what it sends until then.
+func closedWithin(t *testing.T, c net.Conn, d time.Duration) bool {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
+}
+
+func listenRouter(t *testing.T, opts ...Option) Socket {
+	t.Helper()
+	r := NewRouter(context.Background(), append(opts, WithLogger(log.New(io.Discard, "", 0)))...)
+	if err := r.Listen("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// roundTrip dials r with a DEALER, sends one message and waits for r to
+// receive it.
+func roundTrip(t *testing.T, r Socket, timeout time.Duration) error {
+	t.Helper()
+	d := NewDealer(context.Background(), WithDialerTimeout(timeout))
+	defer d.Close()
+	if err := d.Dial("tcp://" + r.Addr().String()); err != nil {
+		return err
+	}
+	if err := d.Send(NewMsgString("hello")); err != nil {
+		return err
+	}
+	got := make(chan error, 1)
+	go func() {
+		m, err := r.Recv()
+		if err == nil && string(m.Frames[len(m.Frames)-1]) != "hello" {
+			err = errors.New("got " + m.String())
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		return err
+	case <-time.After(timeout):
+		return errors.New("no message within " + timeout.String())
+	}
+}
+
+func TestMaxMessageSizeDisconnectsOnlyTheOffender(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{
+		// 2^40 bytes would end the process with "out of memory" if allocated.
+		{"frame of 2^40 bytes", append(append(rawGreeting(), rawReady(Dealer)...), longHeader(0, 1<<40)...)},
+		{"READY of 2^40 bytes", append(rawGreeting(), longHeader(isCommandBitFlag, 1<<40)...)},
+		{"frame just over the limit", append(append(rawGreeting(), rawReady(Dealer)...), longHeader(0, 1<<20)...)},
+		{"message over the limit in small frames", func() []byte {
+			b := append(rawGreeting(), rawReady(Dealer)...)
+			for i := 0; i < 5000; i++ {
+				b = append(b, hasMoreBitFlag, 255)
+				b = append(b, bytes.Repeat([]byte{'x'}, 255)...)
+			}
+			return b
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged bytes.Buffer
+			var mu sync.Mutex
+			r := NewRouter(context.Background(), WithMaxMessageSize(1<<20),
+				WithLogger(log.New(writerFunc(func(p []byte) (int, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return logged.Write(p)
+				}), "", 0)))
+			if err := r.Listen("tcp://127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			c, err := net.Dial("tcp", r.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write(tc.payload)
+			if !closedWithin(t, c, 5*time.Second) {
+				t.Fatal("the connection that announced too much is still open after 5s")
+			}
+			if err := roundTrip(t, r, 5*time.Second); err != nil {
+				t.Fatalf("another client after the refused one: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !strings.Contains(logged.String(), ErrMsgTooLarge.Error()) {
+				t.Errorf("log = %q, want a line saying %q", logged.String(), ErrMsgTooLarge)
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestMaxMessageSizeAcceptsAMessageAtTheLimit(t *testing.T) {
+	const limit = 1 << 20
+	r := listenRouter(t, WithMaxMessageSize(limit))
+	d := NewDealer(context.Background())
+	defer d.Close()
+	if err := d.Dial("tcp://" + r.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	// Two frames of limit/2 - frameCost bytes: exactly the limit.
+	half := bytes.Repeat([]byte{'y'}, limit/2-frameCost)
+	if err := d.Send(NewMsgFrom(half, half)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Frames) != 3 || !bytes.Equal(m.Frames[2], half) {
+		t.Fatalf("got %d frames, want the identity and the two sent", len(m.Frames))
+	}
+}
+
+// stingyReader delivers n bytes, then fails; it records the largest
+// buffer it was asked to fill.
+type stingyReader struct {
+	n, largest int
+}
+
+func (r *stingyReader) Read(p []byte) (int, error) {
+	r.largest = max(r.largest, len(p))
+	if r.n == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	k := min(len(p), r.n)
+	r.n -= k
+	return k, nil
+}
+
+func TestReadBodyGrowsWithTheData(t *testing.T) {
+	for _, sent := range []int{0, 10, 1 << 20, 3<<20 + 7} {
+		r := &stingyReader{n: sent}
+		if _, err := readBody(r, 1<<40); err == nil {
+			t.Fatalf("readBody of %d bytes announced as 2^40 = nil error", sent)
+		}
+		if r.largest > 1<<20+sent {
+			t.Errorf("after %d bytes, readBody asked for a buffer of %d", sent, r.largest)
+		}
+	}
+	want := bytes.Repeat([]byte("0123456789"), 500000)
+	got, err := readBody(bytes.NewReader(want), uint64(len(want)))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("readBody(5 MB) = %d bytes, %v; want the 5 MB", len(got), err)
+	}
+}
+
+func TestSilentPeersDoNotBlockOthers(t *testing.T) {
+	r := listenRouter(t, WithHandshakeTimeout(time.Hour))
+	var silent []net.Conn
+	for i := 0; i < 50; i++ {
+		c, err := net.Dial("tcp", r.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			c.Write(rawGreeting()[:10]) // half a greeting
+		}
+		silent = append(silent, c)
+	}
+	defer func() {
+		for _, c := range silent {
+			c.Close()
+		}
+	}()
+	if err := roundTrip(t, r, 5*time.Second); err != nil {
+		t.Fatalf("with 50 silent peers connected first: %v", err)
+	}
+}
+
+func TestHandshakeTimeoutDisconnects(t *testing.T) {
+	r := listenRouter(t, WithHandshakeTimeout(200*time.Millisecond))
+	for _, sent := range [][]byte{nil, rawGreeting()[:10], rawGreeting()} {
+		c, err := net.Dial("tcp", r.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(sent)
+		if !closedWithin(t, c, 5*time.Second) {
+			t.Errorf("a peer that sent %d bytes of its handshake is still connected after 5s", len(sent))
+		}
+		c.Close()
+	}
+	// The deadline ends with the handshake: a client idle for longer
+	// than it afterwards is still served.
+	d := NewDealer(context.Background())
+	defer d.Close()
+	if err := d.Dial("tcp://" + r.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // twice the handshake timeout, idle
+	if err := d.Send(NewMsgString("late")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := r.Recv(); err != nil || string(m.Frames[1]) != "late" {
+		t.Fatalf("Recv after an idle period = %v, %v", m, err)
+	}
+}
+
+func TestCloseEndsPendingHandshakes(t *testing.T) {
+	r := NewRouter(context.Background(), WithHandshakeTimeout(time.Hour), WithLogger(log.New(io.Discard, "", 0)))
+	if err := r.Listen("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", r.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // let the handshake start
+	r.Close()
+	if !closedWithin(t, c, 5*time.Second) {
+		t.Fatal("a pending handshake outlived its socket's Close")
+	}
+}
+
+func TestMetadataTruncatedIsAnError(t *testing.T) {
+	full, err := Metadata{"Socket-Type": "DEALER"}.MarshalZMTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n < len(full); n++ {
+		md := make(Metadata)
+		if err := md.UnmarshalZMTP(full[:n:n]); err == nil { // as from the wire: no spare capacity
+			t.Errorf("UnmarshalZMTP(%q) = nil error, want one (truncated)", full[:n])
+		}
+	}
+}
+
+func FuzzMetadataUnmarshal(f *testing.F) {
+	full, _ := Metadata{"Socket-Type": "DEALER"}.MarshalZMTP()
+	f.Add(full)
+	f.Add([]byte{5, 'a', 'b', 'c', 'd', 'e'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		md := make(Metadata)
+		md.UnmarshalZMTP(b) // must not panic
+	})
+}
