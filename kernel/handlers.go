@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -81,6 +82,10 @@ var controlHandlers = map[string]requestHandler{
 
 // handleShell answers one shell request with busy first and idle last.
 func (k *Kernel) handleShell(m *Message) {
+	if m.requestErr != nil {
+		k.refuse("shell", k.shell, &k.shellMu, m)
+		return
+	}
 	if m.Header.MsgType == "execute_request" {
 		k.busy(m)
 		queued := k.execute(m)
@@ -93,6 +98,10 @@ func (k *Kernel) handleShell(m *Message) {
 
 // handleControl answers one control request with busy first and idle last.
 func (k *Kernel) handleControl(m *Message) {
+	if m.requestErr != nil {
+		k.refuse("control", k.control, &k.controlMu, m)
+		return
+	}
 	k.serve("control", controlHandlers, k.control, &k.controlMu, m)
 }
 
@@ -110,6 +119,27 @@ func (k *Kernel) serve(channel string, handlers map[string]requestHandler, sock 
 	k.busy(m)
 	defer k.idle(m)
 	h(k, sock, mu, m)
+}
+
+// refuse answers a request that cannot be served (m.requestErr) with an
+// error reply of the request's type, between busy and idle, so that the
+// client stops waiting. A message that is not a request has nobody
+// waiting for an answer: it is dropped (its problem was logged).
+func (k *Kernel) refuse(channel string, sock zmq4.Socket, mu *sync.Mutex, m *Message) {
+	prefix, ok := strings.CutSuffix(m.Header.MsgType, "_request")
+	if !ok {
+		k.log.Warn("dropped message", "channel", channel, "msg_type", m.Header.MsgType, "err", m.requestErr)
+		return
+	}
+	content := map[string]any{
+		"status": "error", "ename": m.requestErr.Name, "evalue": m.requestErr.Value, "traceback": []string{},
+	}
+	if m.Header.MsgType == "execute_request" && channel == "shell" {
+		content["execution_count"] = k.count // read on the worker, its owner
+	}
+	k.busy(m)
+	k.reply(sock, mu, m, prefix+"_reply", content)
+	k.idle(m)
 }
 
 func (k *Kernel) kernelInfoReply(sock zmq4.Socket, mu *sync.Mutex, m *Message) {

@@ -92,9 +92,11 @@ func TestMaxMessageSizeIsConfigurable(t *testing.T) {
 	c := dial(t, ci)
 
 	conn := rawDial(t, ci.ShellPort)
-	conn.Write(append(append(zmtpGreeting(), zmtpReady("DEALER")...), zmtpLongHeader(200<<10)...))
+	// Served up to 100 KiB, answered with an error a little above, cut off
+	// at transportCap: 100 KiB + 1/16 + 1 MiB.
+	conn.Write(append(append(zmtpGreeting(), zmtpReady("DEALER")...), zmtpLongHeader(uint64(transportCap(100<<10)+1))...))
 	if !closedByKernel(conn, 5*time.Second) {
-		t.Error("a 200 KiB frame with a 100 KiB limit did not close its connection")
+		t.Error("a frame over the transport cap of a 100 KiB limit did not close its connection")
 	}
 	_, reply, _ := c.execute("print:"+strings.Repeat("x", 50<<10), nil)
 	if got := content(t, reply)["status"]; got != "ok" {

@@ -34,15 +34,26 @@ type Config struct {
 	Info       Info
 	Logger     *slog.Logger
 
-	// MaxMessageSize is the largest message, in bytes, accepted from a
-	// client; 0 means DefaultMaxMessageSize. A client that announces a
-	// larger one is disconnected before memory is allocated for it.
+	// MaxMessageSize is the largest message, in bytes (all its frames),
+	// the kernel serves; 0 means DefaultMaxMessageSize. A signed request
+	// over it is answered with a MessageTooLarge error; a client that
+	// announces much more (see transportCap) is disconnected before memory
+	// is allocated for it.
 	MaxMessageSize int64
 }
 
 // DefaultMaxMessageSize is the default Config.MaxMessageSize: far above
 // any notebook cell or widget buffer, far below what would exhaust memory.
 const DefaultMaxMessageSize = 1 << 30
+
+// transportCap is the size at which the ZeroMQ layer disconnects a client
+// rather than read its message. It lies a little above the served maximum,
+// so that a request just over the maximum is still read and its sender
+// told (a MessageTooLarge reply), while a forged length of terabytes
+// costs nothing: the frame is refused before memory is allocated for it.
+func transportCap(max int64) int64 {
+	return max + max/16 + 1<<20
+}
 
 // handshakeTimeout bounds the ZMTP handshake of each new connection: a
 // client completes it in a round trip, and a peer that connects and sends
@@ -60,8 +71,9 @@ type Kernel struct {
 	shellMu, controlMu, stdinMu      sync.Mutex
 	iopubMu                          sync.Mutex
 
+	maxBytes int64
 	replayMu sync.Mutex
-	replay   *replayGuard
+	replay   *replayGuard // nil when signing is disabled
 
 	shellQ      chan *Message
 	inputReply  chan *Message
@@ -97,12 +109,23 @@ func New(cfg Config) (*Kernel, error) {
 		log:         log,
 		signer:      signer,
 		session:     newMsgID(),
-		replay:      newReplayGuard(1 << 16),
+		maxBytes:    cfg.MaxMessageSize,
 		shellQ:      make(chan *Message, 4096),
 		inputReply:  make(chan *Message, 1),
 		shutdownReq: make(chan bool, 1),
 		done:        make(chan struct{}),
 		history:     newHistory(),
+	}
+	if k.maxBytes <= 0 {
+		k.maxBytes = DefaultMaxMessageSize
+	}
+	if signer.Enabled() {
+		k.replay = newReplayGuard(replayMemory)
+	} else {
+		// Unsigned messages all carry the same empty signature: tracking
+		// them would refuse every message after the first.
+		log.Warn("message signing is disabled (the connection file's key is empty): " +
+			"any process that can reach the kernel's ports can run code as this user")
 	}
 	// The sockets live until Run returns; their context is independent of
 	// the caller's so that shutdown can still publish and reply.
@@ -120,14 +143,10 @@ func New(cfg Config) (*Kernel, error) {
 		{&k.iopub, zmq4.NewPub, ci.IOPubPort, "iopub"},
 		{&k.hb, zmq4.NewRep, ci.HBPort, "hb"},
 	}
-	maxSize := cfg.MaxMessageSize
-	if maxSize == 0 {
-		maxSize = DefaultMaxMessageSize
-	}
 	zlog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	for _, s := range socks {
 		*s.s = s.new(bg, zmq4.WithID(zmq4.SocketIdentity(k.session+"-"+s.name)),
-			zmq4.WithMaxMessageSize(maxSize), zmq4.WithHandshakeTimeout(handshakeTimeout),
+			zmq4.WithMaxMessageSize(transportCap(k.maxBytes)), zmq4.WithHandshakeTimeout(handshakeTimeout),
 			zmq4.WithLogger(zlog))
 		if err := (*s.s).Listen(ci.endpoint(s.port)); err != nil {
 			k.closeSockets()
@@ -216,7 +235,10 @@ func (k *Kernel) heartbeat() {
 }
 
 // readLoop receives, verifies and dispatches messages from a ROUTER
-// socket until it is closed. Bad messages are logged and dropped.
+// socket until it is closed. Messages that fail verification or whose
+// header cannot be read are logged and dropped; a request that is signed
+// but cannot be served is dispatched with its RequestError, so that its
+// handler answers it with an error reply.
 func (k *Kernel) readLoop(sock zmq4.Socket, name string, dispatch func(*Message)) {
 	for {
 		zm, err := sock.Recv()
@@ -227,19 +249,37 @@ func (k *Kernel) readLoop(sock zmq4.Socket, name string, dispatch func(*Message)
 			k.log.Debug("recv", "socket", name, "err", err)
 			return
 		}
-		m, err := k.signer.Decode(zm.Frames)
-		if err == nil {
-			k.replayMu.Lock()
-			err = k.replay.check(m.Signature)
-			k.replayMu.Unlock()
-		}
-		if err != nil {
+		m, err := k.decode(zm.Frames)
+		if m == nil {
 			k.log.Warn("dropped message", "socket", name, "err", err)
 			continue
+		}
+		if err != nil {
+			k.log.Warn("message cannot be served", "socket", name, "msg_type", m.Header.MsgType,
+				"msg_id", m.Header.MsgID, "err", err)
+			var re *RequestError
+			errors.As(err, &re)
+			m.requestErr = re
 		}
 		k.log.Debug("recv", "socket", name, "msg_type", m.Header.MsgType, "msg_id", m.Header.MsgID)
 		dispatch(m)
 	}
+}
+
+// decode decodes and verifies frames and refuses a replay. A non-nil
+// error with a non-nil message is a *RequestError.
+func (k *Kernel) decode(frames [][]byte) (*Message, error) {
+	m, err := k.signer.DecodeLimit(frames, k.maxBytes)
+	if m == nil || k.replay == nil {
+		return m, err
+	}
+	k.replayMu.Lock()
+	rerr := k.replay.check(m.digest)
+	k.replayMu.Unlock()
+	if rerr != nil {
+		return nil, rerr
+	}
+	return m, err
 }
 
 func (k *Kernel) enqueueShell(m *Message) {
@@ -264,7 +304,8 @@ func (k *Kernel) worker() {
 	}
 }
 
-// handleStdin passes input replies to the cell waiting for one.
+// handleStdin passes input replies to the cell waiting for one; one that
+// cannot be decoded goes too, so that the cell fails instead of waiting.
 func (k *Kernel) handleStdin(m *Message) {
 	if m.Header.MsgType != "input_reply" {
 		k.log.Warn("unexpected message on stdin", "msg_type", m.Header.MsgType)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -132,15 +133,21 @@ type runningKernel struct {
 	cancel  context.CancelFunc
 }
 
-// startKernel starts a kernel with the fake executor and a client for it.
-func startKernel(t *testing.T) (*runningKernel, *client) {
+// startKernel starts a kernel with the fake executor and a client for it;
+// opts change its Config first.
+func startKernel(t *testing.T, opts ...func(*Config)) (*runningKernel, *client) {
 	t.Helper()
 	p := freePorts(t, 5)
 	ci := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], ControlPort: p[1],
 		StdinPort: p[2], IOPubPort: p[3], HBPort: p[4], Key: "secret-key", SignatureScheme: "hmac-sha256"}
 	exec := &fakeExecutor{}
-	k, err := New(Config{Connection: ci, Executor: exec, Info: Info{Implementation: "test",
-		LanguageInfo: map[string]any{"name": "python"}}})
+	cfg := Config{Connection: ci, Executor: exec, Info: Info{Implementation: "test",
+		LanguageInfo: map[string]any{"name": "python"}}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ci = cfg.Connection
+	k, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,27 +554,34 @@ func TestBadMessagesAreDropped(t *testing.T) {
 	unsigned := c.newMsg("execute_request", map[string]any{"code": "print:EVIL"})
 	uf, _ := c.signer.Encode(unsigned)
 	uf[1] = []byte{}
-	hdr, _ := json.Marshal(Header{MsgID: "x", MsgType: "execute_request", Version: "5.3"})
-	badJSON := [][]byte{delimiter, []byte(c.signer.Sign(hdr, []byte("{"), []byte("{}"), []byte("{}"))), hdr, []byte("{"), []byte("{}"), []byte("{}")}
-	wrongType := [][]byte{delimiter, []byte(c.signer.Sign(hdr, []byte("{}"), []byte("{}"), []byte(`{"code": 5}`))), hdr, []byte("{}"), []byte("{}"), []byte(`{"code": 5}`)}
+	signed := func(header []byte) [][]byte {
+		return [][]byte{delimiter, []byte(c.signer.Sign(header, []byte("{}"), []byte("{}"), []byte(`{"code":"print:EVIL"}`))),
+			header, []byte("{}"), []byte("{}"), []byte(`{"code":"print:EVIL"}`)}
+	}
 	for _, f := range [][][]byte{
 		{[]byte("just one frame")},
 		{delimiter, []byte("sig")},
-		bf, uf, badJSON,
+		bf, uf,
 		{delimiter, []byte(""), make([]byte, 70<<20), []byte("{}"), []byte("{}"), []byte("{}")},
+		// Signed, but no header to answer to.
+		signed([]byte("{")),
+		signed([]byte(`{"msg_id":"x"}`)),
+		signed([]byte(`{"msg_type":"execute_request","pad":"` + strings.Repeat("x", maxHeaderBytes) + `"}`)),
 	} {
 		if err := c.shell.Send(zmq4.NewMsgFrom(f...)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The wrongly typed execute_request is signed: it is answered with an
+	// A wrongly typed execute_request is signed: it is answered with an
 	// error, not run, and not allowed to crash the kernel.
+	hdr, _ := json.Marshal(Header{MsgID: "x", MsgType: "execute_request", Version: "5.3"})
+	wrongType := [][]byte{delimiter, []byte(c.signer.Sign(hdr, []byte("{}"), []byte("{}"), []byte(`{"code": 5}`))), hdr, []byte("{}"), []byte("{}"), []byte(`{"code": 5}`)}
 	if err := c.shell.Send(zmq4.NewMsgFrom(wrongType...)); err != nil {
 		t.Fatal(err)
 	}
 	r := c.recvReply(c.shell, "execute_reply")
-	if rc := content(t, r); rc["status"] != "error" {
-		t.Errorf("wrongly typed execute_request answered %v, want an error", rc)
+	if rc := content(t, r); rc["status"] != "error" || parentID(r) != "x" {
+		t.Errorf("wrongly typed execute_request answered %v (parent %s), want an error for x", rc, parentID(r))
 	}
 	// A valid message, then its replay.
 	c.shell.Send(zmq4.NewMsgFrom(frames...))
@@ -583,6 +597,164 @@ func TestBadMessagesAreDropped(t *testing.T) {
 		}
 	}
 }
+
+// A signed request that cannot be served is answered with an error reply
+// of its type, between busy and idle, on the channel it came on.
+func TestUnservableRequestsGetErrorReplies(t *testing.T) {
+	const limit = 1 << 20
+	_, c := startKernel(t, func(cfg *Config) { cfg.MaxMessageSize = limit })
+	big := strings.Repeat("x", limit*6/10)
+	// Each frame is under the cap, the message is over it.
+	tooLarge := func(sock zmq4.Socket, msgType string) string {
+		m := c.newMsg(msgType, map[string]any{"code": "print:" + big})
+		m.Buffers = [][]byte{[]byte(big)}
+		c.sendMsg(sock, m)
+		return m.Header.MsgID
+	}
+	badContent := func(sock zmq4.Socket, msgType string) string {
+		m := c.newMsg(msgType, nil)
+		m.Content = []byte(`["not", "an", "object"]`)
+		c.sendMsg(sock, m)
+		return m.Header.MsgID
+	}
+	for _, tc := range []struct {
+		name      string
+		send      func(zmq4.Socket, string) string
+		sock      zmq4.Socket
+		msgType   string
+		wantReply string
+		wantEname string
+	}{
+		{"too large execute", tooLarge, c.shell, "execute_request", "execute_reply", "MessageTooLarge"},
+		{"too large kernel_info on control", tooLarge, c.control, "kernel_info_request", "kernel_info_reply", "MessageTooLarge"},
+		{"bad content execute", badContent, c.shell, "execute_request", "execute_reply", "BadContent"},
+		{"bad content complete", badContent, c.shell, "complete_request", "complete_reply", "BadContent"},
+		{"bad content shutdown on control", badContent, c.control, "shutdown_request", "shutdown_reply", "BadContent"},
+	} {
+		id := tc.send(tc.sock, tc.msgType)
+		r := c.recvReply(tc.sock, tc.wantReply)
+		rc := content(t, r)
+		if parentID(r) != id || rc["status"] != "error" || rc["ename"] != tc.wantEname || !strings.Contains(fmt.Sprint(rc["evalue"]), tc.msgType) {
+			t.Errorf("%s: reply %v (parent %s, want %s); want status error, ename %s, an evalue naming %s",
+				tc.name, rc, parentID(r), id, tc.wantEname, tc.msgType)
+		}
+		if tc.msgType == "execute_request" && rc["execution_count"] != 0.0 {
+			t.Errorf("%s: execution_count %v, want 0 (nothing ran)", tc.name, rc["execution_count"])
+		}
+		if got := strings.Join(types(c.iopubFor(id, 5*time.Second)), ","); got != "busy,idle" {
+			t.Errorf("%s: iopub %s, want busy,idle", tc.name, got)
+		}
+	}
+	// A message that is not a request has nobody to answer: dropped, and
+	// the next request is served.
+	badContent(c.shell, "comm_msg")
+	tooLarge(c.shell, "comm_msg")
+	_, reply, _ := c.execute("print:ok", nil)
+	if rc := content(t, reply); rc["status"] != "ok" || rc["execution_count"] != 1.0 {
+		t.Errorf("execute after refused requests = %v, want ok with execution_count 1", rc)
+	}
+}
+
+// A captured signature is refused however its hex digits are cased: the
+// kernel compares and remembers the decoded bytes.
+func TestReplayWithRecasedSignatureIsRefused(t *testing.T) {
+	_, c := startKernel(t)
+	// A message whose signature has at most 10 letters among its hex
+	// digits keeps "every re-casing" to 1024 messages.
+	var frames [][]byte
+	var letters []int
+	for i := 0; ; i++ {
+		m := c.newMsg("execute_request", map[string]any{"code": "print:REPLAYED", "silent": false, "store_history": true})
+		m.Header.MsgID = fmt.Sprintf("captured-%d", i)
+		frames, _ = c.signer.Encode(m)
+		letters = letters[:0]
+		for j, ch := range frames[1] {
+			if ch >= 'a' && ch <= 'f' {
+				letters = append(letters, j)
+			}
+		}
+		if len(letters) <= 10 {
+			break
+		}
+	}
+	send := func(sig []byte) {
+		f := append([][]byte{delimiter, sig}, frames[2:]...)
+		if err := c.shell.Send(zmq4.NewMsgFrom(f...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(frames[1]) // the original runs once
+	for mask := 0; mask < 1<<len(letters); mask++ {
+		sig := append([]byte(nil), frames[1]...)
+		for b, j := range letters {
+			if mask&(1<<b) != 0 {
+				sig[j] -= 'a' - 'A'
+			}
+		}
+		send(sig)
+	}
+	// Messages on one connection are read in order: once this one is
+	// answered, every replay has been decoded.
+	after := c.send(c.shell, "execute_request", map[string]any{"code": "print:after"})
+	c.recvReply(c.shell, "execute_reply")
+	c.recvReply(c.shell, "execute_reply")
+	ran := 0
+	for {
+		var m *Message
+		select {
+		case m = <-c.iopubMsgs:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no idle for the last request within 10 s")
+		}
+		if m.Header.MsgType == "execute_input" && strings.Contains(string(m.Content), "REPLAYED") {
+			ran++
+		}
+		if parentID(m) == after && m.Header.MsgType == "status" && strings.Contains(string(m.Content), "idle") {
+			break
+		}
+	}
+	if ran != 1 {
+		t.Errorf("the captured execute_request ran %d times (original and %d re-cased copies), want once", ran, 1<<len(letters))
+	}
+}
+
+// With an empty key nothing is signed: different unsigned messages all
+// run, even the same one twice (nothing tells a replay apart), and the log
+// says once that signing is off.
+func TestEmptyKeyAcceptsUnsignedMessages(t *testing.T) {
+	var logged strings.Builder
+	var logMu sync.Mutex
+	_, c := startKernel(t, func(cfg *Config) {
+		cfg.Connection.Key = ""
+		cfg.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			return logged.Write(p)
+		}), nil))
+	})
+	for i := 0; i < 3; i++ {
+		_, reply, _ := c.execute(fmt.Sprintf("print:%d", i), nil)
+		if rc := content(t, reply); rc["status"] != "ok" || rc["execution_count"] != float64(i+1) {
+			t.Errorf("unsigned execute %d = %v, want ok", i, rc)
+		}
+	}
+	m := c.newMsg("kernel_info_request", map[string]any{})
+	c.sendMsg(c.shell, m)
+	c.recvReply(c.shell, "kernel_info_reply")
+	c.sendMsg(c.shell, m)
+	if r := c.recvReply(c.shell, "kernel_info_reply"); parentID(r) != m.Header.MsgID {
+		t.Errorf("second reply's parent = %s, want %s", parentID(r), m.Header.MsgID)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if n := strings.Count(logged.String(), "signing is disabled"); n != 1 {
+		t.Errorf("the log says %d times that signing is disabled, want once:\n%s", n, logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestCompleteInspectIsCompleteCommsHistory(t *testing.T) {
 	_, c := startKernel(t)

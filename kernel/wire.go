@@ -3,12 +3,19 @@ package kernel
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,6 +25,10 @@ const ProtocolVersion = "5.3"
 
 // delimiter separates routing identities from the signed message.
 var delimiter = []byte("<IDS|MSG>")
+
+// maxHeaderBytes bounds the header frame: real headers are a few hundred
+// bytes, and a message is answered (or not) from its header alone.
+const maxHeaderBytes = 64 << 10
 
 // Header is a Jupyter message header.
 type Header struct {
@@ -39,53 +50,127 @@ type Message struct {
 	Metadata   json.RawMessage
 	Content    json.RawMessage
 	Buffers    [][]byte
-	Signature  string // as received; empty for messages we build
+
+	// digest is the verified signature, decoded from hex: the one form
+	// the replay guard compares, whatever the case of the hex digits.
+	// Nil when signing is disabled and for messages we build.
+	digest []byte
+	// requestErr is set on a request the kernel received but cannot
+	// serve; its handler answers with this error.
+	requestErr *RequestError
 }
 
-// Signer signs and verifies messages with HMAC-SHA256. A Signer with an
-// empty key signs nothing and accepts unsigned messages.
+// RequestError is why a message with a good signature and a readable
+// header cannot be served. Its sender can still be answered: Decode
+// returns the message along with it.
+type RequestError struct {
+	Name  string // the reply's ename: MessageTooLarge or BadContent
+	Value string // the reply's evalue
+}
+
+func (e *RequestError) Error() string { return e.Name + ": " + e.Value }
+
+// hashes are the signature schemes a connection file may name. Jupyter
+// accepts hmac- followed by any of Python's hashlib names; these are the
+// ones Go's standard library implements (hmac-sha256 is what clients use).
+var hashes = map[string]func() hash.Hash{
+	"hmac-md5":        md5.New,
+	"hmac-sha1":       sha1.New,
+	"hmac-sha224":     sha256.New224,
+	"hmac-sha256":     sha256.New,
+	"hmac-sha384":     sha512.New384,
+	"hmac-sha512":     sha512.New,
+	"hmac-sha512_224": sha512.New512_224,
+	"hmac-sha512_256": sha512.New512_256,
+	"hmac-sha3_224":   func() hash.Hash { return sha3.New224() },
+	"hmac-sha3_256":   func() hash.Hash { return sha3.New256() },
+	"hmac-sha3_384":   func() hash.Hash { return sha3.New384() },
+	"hmac-sha3_512":   func() hash.Hash { return sha3.New512() },
+}
+
+// Signer signs and verifies messages with the connection file's HMAC. A
+// Signer with an empty key has signing disabled: it signs nothing and
+// accepts any signature, including none.
 type Signer struct {
-	key []byte
+	key  []byte
+	hash func() hash.Hash
+	size int // digest length in bytes
 }
 
-// NewSigner returns a signer for the connection file's key. Only
-// hmac-sha256 is supported (the only scheme clients use).
+// NewSigner returns a signer for the connection file's signature_scheme
+// (empty means hmac-sha256) and key.
 func NewSigner(scheme, key string) (*Signer, error) {
-	if key != "" && scheme != "" && scheme != "hmac-sha256" {
-		return nil, fmt.Errorf("signature scheme %q not supported (use hmac-sha256)", scheme)
+	if scheme == "" {
+		scheme = "hmac-sha256"
 	}
-	return &Signer{key: []byte(key)}, nil
+	h, ok := hashes[scheme]
+	if !ok {
+		names := make([]string, 0, len(hashes))
+		for n := range hashes {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("signature scheme %q not supported (use one of %s)", scheme, strings.Join(names, ", "))
+	}
+	return &Signer{key: []byte(key), hash: h, size: h().Size()}, nil
 }
+
+// Enabled reports whether messages are signed and checked: false when the
+// connection file's key is empty.
+func (s *Signer) Enabled() bool { return len(s.key) > 0 }
 
 // Sign returns the hex HMAC of the four signed frames.
 func (s *Signer) Sign(frames ...[]byte) string {
-	if len(s.key) == 0 {
+	if !s.Enabled() {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.key)
+	return hex.EncodeToString(s.mac(frames...))
+}
+
+func (s *Signer) mac(frames ...[]byte) []byte {
+	m := hmac.New(s.hash, s.key)
 	for _, f := range frames {
 		m.Write(f)
 	}
-	return hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }
 
-// verify checks sig against the frames in constant time.
-func (s *Signer) verify(sig []byte, frames ...[]byte) error {
-	if len(s.key) == 0 {
-		return nil
+// verify checks sig against the frames and returns it decoded: hex of
+// either case decodes to the same bytes, which are compared in constant
+// time (hmac.Equal) and are what a replay is recognised by.
+func (s *Signer) verify(sig []byte, frames ...[]byte) ([]byte, error) {
+	if !s.Enabled() {
+		return nil, nil
 	}
 	if len(sig) == 0 {
-		return errors.New("message is not signed")
+		return nil, errors.New("message is not signed")
 	}
-	if !hmac.Equal(bytes.ToLower(sig), []byte(s.Sign(frames...))) {
-		return errors.New("bad signature")
+	if len(sig) != 2*s.size {
+		return nil, fmt.Errorf("bad signature (%d hex digits, want %d)", len(sig), 2*s.size)
 	}
-	return nil
+	digest := make([]byte, s.size)
+	if _, err := hex.Decode(digest, sig); err != nil {
+		return nil, errors.New("bad signature (not hex)")
+	}
+	if !hmac.Equal(digest, s.mac(frames...)) {
+		return nil, errors.New("bad signature")
+	}
+	return digest, nil
 }
 
-// Decode parses wire frames into a Message and verifies its signature. It
-// treats its input as hostile: every failure is an error, never a panic.
+// Decode parses wire frames into a Message and verifies its signature,
+// with DefaultMaxMessageSize as the cap. See DecodeLimit.
 func (s *Signer) Decode(frames [][]byte) (*Message, error) {
+	return s.DecodeLimit(frames, DefaultMaxMessageSize)
+}
+
+// DecodeLimit parses wire frames into a Message and verifies its
+// signature. It treats its input as hostile: every failure is an error,
+// never a panic. A message that is signed and has a readable header but
+// cannot be served (over maxBytes in all, or a part that is not a JSON
+// object) comes back with a *RequestError, so that its sender can be told;
+// any other failure returns a nil Message.
+func (s *Signer) DecodeLimit(frames [][]byte, maxBytes int64) (*Message, error) {
 	i := 0
 	for i < len(frames) && !bytes.Equal(frames[i], delimiter) {
 		i++
@@ -97,33 +182,50 @@ func (s *Signer) Decode(frames [][]byte) (*Message, error) {
 	if len(rest) < 5 {
 		return nil, fmt.Errorf("%d frames after the delimiter, want at least 5", len(rest))
 	}
-	if err := s.verify(rest[0], rest[1], rest[2], rest[3], rest[4]); err != nil {
+	digest, err := s.verify(rest[0], rest[1], rest[2], rest[3], rest[4])
+	if err != nil {
 		return nil, err
 	}
-	m := &Message{
-		Identities: frames[:i],
-		Signature:  string(rest[0]),
-		Buffers:    rest[5:],
+	m := &Message{Identities: frames[:i], Buffers: rest[5:], digest: digest}
+	if len(rest[1]) > maxHeaderBytes {
+		return nil, fmt.Errorf("header of %d bytes (at most %d read)", len(rest[1]), maxHeaderBytes)
 	}
 	if err := json.Unmarshal(rest[1], &m.Header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	m.HeaderRaw = append(json.RawMessage(nil), rest[1]...)
 	if m.Header.MsgType == "" {
 		return nil, errors.New("header has no msg_type")
+	}
+	m.HeaderRaw = append(json.RawMessage(nil), rest[1]...)
+
+	var total int64
+	for _, f := range frames {
+		total += int64(len(f))
+	}
+	if total > maxBytes {
+		return m, &RequestError{Name: "MessageTooLarge", Value: fmt.Sprintf(
+			"the %s of %d bytes is larger than the %d bytes this kernel accepts (iotkernel kernel --max-message-size)",
+			m.Header.MsgType, total, maxBytes)}
 	}
 	for _, f := range []struct {
 		name string
 		raw  []byte
 		dst  *json.RawMessage
 	}{{"parent_header", rest[2], &m.Parent}, {"metadata", rest[3], &m.Metadata}, {"content", rest[4], &m.Content}} {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(f.raw, &obj); err != nil {
-			return nil, fmt.Errorf("%s is not a JSON object: %w", f.name, err)
+		*f.dst = f.raw
+		if !isJSONObject(f.raw) {
+			return m, &RequestError{Name: "BadContent", Value: fmt.Sprintf(
+				"the %s's %s is not a JSON object", m.Header.MsgType, f.name)}
 		}
-		*f.dst = append(json.RawMessage(nil), f.raw...)
 	}
 	return m, nil
+}
+
+// isJSONObject reports whether b is one valid JSON object, without
+// building it.
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 // Encode signs m and returns its wire frames.
@@ -166,36 +268,44 @@ func isoDate(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
 }
 
-// replayGuard remembers recent signatures so a replayed message is
-// dropped. It forgets the oldest half when full, like ipykernel's digest
-// history, so memory stays bounded for a kernel that runs for weeks.
+// replayGuard remembers the signatures of the last n accepted messages
+// so that a replayed one is refused. A signature is used once, when its
+// message is accepted; a second sighting is refused and needs no refresh,
+// so least recently used is least recently accepted, and a ring of n
+// entries forgets the oldest one at a time: memory is flat (about 80 bytes
+// an entry with hmac-sha256) however long the kernel runs, where halving
+// or random culling would let a just-forgotten batch through at once.
 type replayGuard struct {
-	seen  map[string]uint64
-	next  uint64
-	limit int
+	seen map[string]struct{}
+	ring []string // the remembered digests; ring[next] is the oldest once full
+	next int
 }
 
-func newReplayGuard(limit int) *replayGuard {
-	return &replayGuard{seen: make(map[string]uint64), limit: limit}
+// replayMemory is how many signatures a kernel remembers: jupyter_client's
+// digest history size. A client sends a handful of signed messages per
+// cell, so this covers thousands of cells (days of work) in about 5 MiB;
+// replaying an older message needs 65536 newer ones to have passed first.
+const replayMemory = 1 << 16
+
+func newReplayGuard(n int) *replayGuard {
+	return &replayGuard{seen: make(map[string]struct{}), ring: make([]string, 0, n)}
 }
 
-// check records sig and reports an error if it was seen before.
-func (g *replayGuard) check(sig string) error {
-	if sig == "" {
-		return nil
+var errReplay = errors.New("replayed message (signature seen before)")
+
+// check records digest and reports errReplay if it is remembered already.
+func (g *replayGuard) check(digest []byte) error {
+	key := string(digest)
+	if _, dup := g.seen[key]; dup {
+		return errReplay
 	}
-	if _, dup := g.seen[sig]; dup {
-		return errors.New("replayed message (signature seen before)")
+	if len(g.ring) < cap(g.ring) {
+		g.ring = append(g.ring, key)
+	} else {
+		delete(g.seen, g.ring[g.next])
+		g.ring[g.next] = key
+		g.next = (g.next + 1) % len(g.ring)
 	}
-	g.next++
-	g.seen[sig] = g.next
-	if len(g.seen) > g.limit {
-		cut := g.next - uint64(g.limit/2)
-		for k, n := range g.seen {
-			if n <= cut {
-				delete(g.seen, k)
-			}
-		}
-	}
+	g.seen[key] = struct{}{}
 	return nil
 }

@@ -2,6 +2,12 @@ package kernel
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +78,146 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("content changed: %q -> %q", m.Content, m2.Content)
 		}
 	})
+}
+
+// Every scheme jupyter_client uses round-trips, and a message signed under
+// one scheme fails under another with the same key.
+func TestSignatureSchemes(t *testing.T) {
+	for _, scheme := range []string{"hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1", "hmac-md5", "hmac-sha224", "hmac-sha3_256", ""} {
+		s, err := NewSigner(scheme, "secret")
+		if err != nil {
+			t.Errorf("NewSigner(%q): %v", scheme, err)
+			continue
+		}
+		m := &Message{Content: []byte(`{"code":"1"}`)}
+		m.Header.MsgType = "execute_request"
+		frames, err := s.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(frames[1]) != 2*s.size {
+			t.Errorf("%s: signature %q has %d hex digits, want %d", scheme, frames[1], len(frames[1]), 2*s.size)
+		}
+		if _, err := s.Decode(frames); err != nil {
+			t.Errorf("%s: Decode(Encode(m)): %v", scheme, err)
+		}
+		other := "hmac-md5"
+		if scheme == other {
+			other = "hmac-sha1"
+		}
+		o, _ := NewSigner(other, "secret")
+		if _, err := o.Decode(frames); err == nil {
+			t.Errorf("a message signed with %s was accepted under %s", scheme, other)
+		}
+	}
+	if _, err := NewSigner("hmac-whirlpool", "secret"); err == nil || !strings.Contains(err.Error(), "hmac-sha512") {
+		t.Errorf("NewSigner(hmac-whirlpool) = %v, want an error listing the supported schemes", err)
+	}
+}
+
+// With an empty key nothing is signed and any signature is accepted.
+func TestEmptyKeySignsNothing(t *testing.T) {
+	s, err := NewSigner("hmac-sha256", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Enabled() {
+		t.Error("a signer with an empty key says signing is enabled")
+	}
+	m := &Message{Content: []byte(`{}`)}
+	m.Header.MsgType = "kernel_info_request"
+	frames, _ := s.Encode(m)
+	if len(frames[1]) != 0 {
+		t.Errorf("signature with an empty key = %q, want none", frames[1])
+	}
+	frames[1] = []byte("anything")
+	if got, err := s.Decode(frames); err != nil || got.digest != nil {
+		t.Errorf("Decode with an empty key = %v, digest %x; want accepted with no digest", err, got.digest)
+	}
+}
+
+// Re-cased hex is the same signature: it verifies to the same bytes.
+func TestSignatureCaseDecodesToSameDigest(t *testing.T) {
+	s, _ := NewSigner("hmac-sha256", "secret")
+	m := &Message{Content: []byte(`{}`)}
+	m.Header.MsgType = "kernel_info_request"
+	frames, _ := s.Encode(m)
+	want, err := s.Decode(frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames[1] = bytes.ToUpper(frames[1])
+	got, err := s.Decode(frames)
+	if err != nil || !bytes.Equal(got.digest, want.digest) {
+		t.Errorf("upper-cased signature: %v, digest %x; want accepted as %x", err, got.digest, want.digest)
+	}
+	g := newReplayGuard(4)
+	if err := g.check(want.digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.check(got.digest); err == nil {
+		t.Error("the replay guard accepted the upper-cased copy of a signature it has seen")
+	}
+}
+
+func digestN(i int) []byte { return []byte(fmt.Sprintf("%032d", i)) }
+
+// The guard remembers exactly the last n signatures it accepted.
+func TestReplayGuardRemembersLastN(t *testing.T) {
+	const n = 4
+	g := newReplayGuard(n)
+	for i := 0; i < 10; i++ {
+		if err := g.check(digestN(i)); err != nil {
+			t.Fatalf("check(%d): %v", i, err)
+		}
+	}
+	if len(g.seen) != n || len(g.ring) != n {
+		t.Errorf("after 10 signatures the guard holds %d (ring %d), want %d", len(g.seen), len(g.ring), n)
+	}
+	for i := 6; i < 10; i++ { // refusals change nothing
+		if err := g.check(digestN(i)); err == nil {
+			t.Errorf("signature %d, among the last %d, was accepted again", i, n)
+		}
+	}
+	for i := 0; i < 6; i++ {
+		g2 := newReplayGuard(n)
+		*g2 = *g
+		g2.seen = maps.Clone(g.seen)
+		g2.ring = slices.Clone(g.ring)
+		if err := g2.check(digestN(i)); err != nil {
+			t.Errorf("signature %d, older than the last %d, is still refused", i, n)
+		}
+	}
+	// Accepting a forgotten one forgets the oldest remembered (6) only.
+	g.check(digestN(0))
+	if g.check(digestN(6)) != nil || g.check(digestN(8)) == nil {
+		t.Error("accepting one signature did not forget exactly the oldest")
+	}
+}
+
+// The guard's memory stays flat however many messages pass.
+func TestReplayGuardMemoryIsFlat(t *testing.T) {
+	g := newReplayGuard(replayMemory)
+	i := 0
+	fill := func(count int) uint64 {
+		for end := i + count; i < end; i++ {
+			d := sha256.Sum256(digestN(i))
+			if err := g.check(d[:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	full := fill(2 * replayMemory)
+	later := fill(10 * replayMemory)
+	if len(g.seen) != replayMemory {
+		t.Errorf("the guard holds %d signatures, want %d", len(g.seen), replayMemory)
+	}
+	if later > full+full/4 {
+		t.Errorf("heap grew from %d to %d bytes over 10*%d more messages; want flat", full, later, replayMemory)
+	}
+	t.Logf("heap with a full guard: %d bytes; after 10x more messages: %d", full, later)
 }
