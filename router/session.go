@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/magics"
@@ -258,9 +259,9 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 	if b == nil {
 		return errNoBoard
 	}
-	wrapped, _ := withResult(code)
+	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
-	stdout := &resultFilter{w: out.Stdout()}
+	stdout := boardpy.NewResultFilter(out.Stdout())
 	var w io.Writer = stdout
 	if in, ok := b.(inputBoard); ok && callsInput(code) {
 		if err := b.Exec(ctx, inputShim, io.Discard, io.Discard); err != nil {
