@@ -101,9 +101,10 @@ type Board struct {
 	closed bool
 
 	// Guarded by turn.
-	state  boardState
-	window int  // raw-paste window size; 0 when the board has no raw-paste
-	probed bool // raw-paste support is known
+	state    boardState
+	window   int  // raw-paste window size; 0 when the board has no raw-paste
+	probed   bool // raw-paste support is known
+	hasInput bool // the input() shim is defined on the board
 }
 
 // Open opens the link named by url and enters the raw REPL (which
@@ -167,6 +168,7 @@ func (b *Board) start(ctx context.Context, lk link) error {
 	}
 	b.c, b.lk = c, lk
 	b.mu.Unlock()
+	b.hasInput = false // a new link: the board may have restarted
 	// A process board just started runs no user code: a Ctrl-C, which
 	// the pty turns into SIGINT, could kill it before it is ready.
 	if err := b.enterRaw(ctx, c, !lk.process, nil); err != nil {

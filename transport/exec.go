@@ -32,20 +32,27 @@ func checkCode(code string) error {
 }
 
 // Exec runs code on the board, writing its output to stdout and its
-// traceback to stderr as they arrive (either may be nil). It returns nil
-// when the cell ran, an *ExecError when the board raised, a *ResetError
-// (errors.Is ErrStateLost) when the board reset or vanished, and other
-// errors for link failures. Exec has no timeout: it returns when the board
-// is back at its raw prompt. When ctx is done Exec sends Ctrl-C and returns
-// the board's KeyboardInterrupt; if the board ignores two Ctrl-C a second
-// apart, Exec returns an error matching ErrInterruptIgnored. Calls wait for
-// each other.
+// traceback to stderr as they arrive (either may be nil); it is Run with
+// no Input.
+func (b *Board) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
+	return b.Run(ctx, code, IO{Stdout: stdout, Stderr: stderr})
+}
+
+// Run runs code on the board with the cell's I/O: output and traceback
+// are written as they arrive, and input() on the board asks cio.Input. It
+// returns nil when the cell ran, an *ExecError when the board raised, a
+// *ResetError (errors.Is ErrStateLost) when the board reset or vanished,
+// and other errors for link failures. Run has no timeout: it returns when
+// the board is back at its raw prompt. When ctx is done Run sends Ctrl-C
+// and returns the board's KeyboardInterrupt; if the board ignores two
+// Ctrl-C a second apart, Run returns an error matching
+// ErrInterruptIgnored. Calls wait for each other.
 //
 // A board that reset or whose link vanished is reconnected by the next
 // call: a lost link is reopened (retrying for ReconnectTimeout) and the raw
-// REPL entered again. If Exec finds the board lost its state since the last
+// REPL entered again. If Run finds the board lost its state since the last
 // call, it returns a *ResetError without running code.
-func (b *Board) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
+func (b *Board) Run(ctx context.Context, code string, cio IO) error {
 	if err := checkCode(code); err != nil {
 		return err
 	}
@@ -53,16 +60,40 @@ func (b *Board) Exec(ctx context.Context, code string, stdout, stderr io.Writer)
 		return err
 	}
 	defer b.release()
-	if err := b.ready(ctx); err != nil {
-		return err
+	err := b.ready(ctx)
+	if err == nil {
+		err = b.runIO(ctx, code, cio)
 	}
-	return b.run(ctx, code, stdout, stderr)
+	if errors.Is(err, ErrStateLost) {
+		b.hasInput = false
+	}
+	return err
 }
 
-// run sends one cell at the idle raw prompt and reads its result.
-func (b *Board) run(ctx context.Context, code string, stdout, stderr io.Writer) error {
+// runIO runs a cell at the idle raw prompt, defining the input() shim
+// first when the cell may call input() and answering its prompts. The
+// caller holds the turn.
+func (b *Board) runIO(ctx context.Context, code string, cio IO) error {
+	if mayCallInput(code) {
+		if err := b.defineInput(ctx); err != nil {
+			return err
+		}
+		stdout := cio.Stdout
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		cio.Stdout = &inputFilter{w: stdout, ask: func(prompt string) error {
+			return b.answer(ctx, cio, prompt)
+		}}
+	}
+	return b.run(ctx, code, cio)
+}
+
+// run sends one cell at the idle raw prompt and reads its result. The
+// caller holds the turn.
+func (b *Board) run(ctx context.Context, code string, cio IO) error {
 	c, _ := b.current()
-	out, errw := newTextWriter(stdout), newTextWriter(stderr)
+	out, errw := newTextWriter(cio.Stdout), newTextWriter(cio.Stderr)
 	src := []byte(code)
 	// Small cells go in plain raw mode in one write: it fits the board's
 	// input buffer and saves raw-paste's round trip.
@@ -217,28 +248,4 @@ func (b *Board) uploadPaste(ctx context.Context, c *conn, src []byte, out, errw 
 		return nil, b.linkError("raw-paste upload", err)
 	}
 	return sc, nil
-}
-
-// Input types a line for the running cell, as a user at the board's
-// serial console would: text, then a carriage return (a board's readline
-// ends the line there). It is meant for a cell blocked in input(): it
-// does not wait for the board's turn, so call it only from the stdout
-// writer given to the Exec that is running (the goroutine that reads the
-// board's output), never from elsewhere. text must hold no line end and
-// none of the raw REPL's control bytes (Ctrl-A to Ctrl-E), which would
-// end or interrupt the cell.
-func (b *Board) Input(text string) error {
-	for i := 0; i < len(text); i++ {
-		if c := text[i]; (c >= ctrlA && c <= ctrlE) || c == '\r' || c == '\n' {
-			return fmt.Errorf("board %s: input holds control byte 0x%02x: %w", b.url, c, ErrReservedByte)
-		}
-	}
-	c, _ := b.current()
-	if c == nil {
-		return fmt.Errorf("board %s: %w", b.url, ErrNotConnected)
-	}
-	if err := c.write([]byte(text + "\r")); err != nil {
-		return b.linkError("send input", err)
-	}
-	return nil
 }
