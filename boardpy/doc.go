@@ -1,6 +1,7 @@
 // Package boardpy owns the Python that iotkernel runs on a board for its
 // own purposes: file operations (Ls, Stat, Hash, Read, Write, Rm, Mkdir),
 // what a board says about itself (Describe) and its clock (Time, SetTime),
+// the wrapper that shows the value of a cell's last expression (WithResult),
 // the names and values that completion and inspection show (Names,
 // Inspect), and the programs that copy %store values off and onto the
 // board (Dump, Define). Each is a Go function over an Execer, the one
@@ -8,7 +9,7 @@
 // methods; callers parse arguments and print, and never write Python.
 //
 // Every global name these programs define starts with Prefix, and every
-// program removes what it defined, on success and on failure, so a user's
+// program removes what it defined, after a failure too where it can, so a user's
 // namespace holds none of them between cells; completion hides them.
 // Programs run on MicroPython 1.9 and later (and on CPython, which the
 // tests use as a stand-in board). A micro:bit has about 9 KB of free

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/magics"
@@ -27,10 +28,11 @@ import (
 )
 
 // Board is what the session needs of a connected board: what the magics
-// need (Exec, the resets, URL, Protocol) and Close. *transport.Board is
-// one.
+// need (Exec, the resets, URL, Protocol), Run for cells, which may call
+// input(), and Close. *transport.Board is one.
 type Board interface {
 	magics.Board
+	Run(ctx context.Context, code string, cio transport.IO) error
 	Close() error
 }
 
@@ -238,22 +240,9 @@ var errNoBoard = &kernel.CellError{
 	},
 }
 
-// inputBoard is a board that can type a line for a cell in input()
-// (*transport.Board).
-type inputBoard interface {
-	Input(text string) error
-}
-
-// typeable makes an answer safe to type on a board's console: control
-// characters (which its readline would act on) become spaces.
-func typeable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// errNoStdin is what input() on the board raises, as an OSError, when
+// the notebook client allows no input.
+var errNoStdin = errors.New("input() cannot ask: this notebook client does not allow input (allow_stdin is false)")
 
 // runBoard runs MicroPython code on the board, showing the value of a
 // final expression as the REPL would. firstLine is the code's line in the
@@ -263,32 +252,24 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 	if b == nil {
 		return errNoBoard
 	}
-	wrapped, _ := withResult(code)
+	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
-	stdout := &resultFilter{w: out.Stdout()}
-	var w io.Writer = stdout
-	if in, ok := b.(inputBoard); ok && callsInput(code) {
-		if err := b.Exec(ctx, inputShim, io.Discard, io.Discard); err != nil {
-			return err
-		}
-		w = &inputFilter{w: stdout, ask: func(prompt string) error {
+	stdout := boardpy.NewResultFilter(out.Stdout())
+	cio := transport.IO{
+		Stdout: stdout,
+		// What a board prints after its first 0x04 is the traceback of
+		// the exception it raised: it comes back in the
+		// *transport.ExecError and is shown once, as the cell's error.
+		Stderr: io.Discard,
+		Input: func(ctx context.Context, prompt string) (string, error) {
 			answer, err := out.Input(ctx, prompt, false)
-			switch {
-			case errors.Is(err, kernel.ErrNoStdin):
-				answer = noStdin
-			case err != nil:
-				// Interrupted: the board gets Ctrl-C once this returns.
-				return nil
-			default:
-				answer = typeable(answer)
+			if errors.Is(err, kernel.ErrNoStdin) {
+				return "", errNoStdin
 			}
-			return in.Input(answer)
-		}}
+			return answer, err
+		},
 	}
-	// What a board prints after its first 0x04 is the traceback of the
-	// exception it raised: it comes back in the *transport.ExecError and
-	// is shown once, as the cell's error.
-	if err := b.Exec(ctx, wrapped, w, io.Discard); err != nil {
+	if err := b.Run(ctx, wrapped, cio); err != nil {
 		return err
 	}
 	if r, ok := stdout.Result(); ok {

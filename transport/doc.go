@@ -13,15 +13,22 @@
 // Contract used by the router:
 //
 //	b, err := transport.Open(ctx, "serial:///dev/ttyUSB0", transport.Options{})
-//	err = b.Exec(ctx, code, stdout, stderr) // *ExecError if the board raised
+//	err = b.Run(ctx, code, transport.IO{Stdout: w, Input: ask}) // *ExecError if the board raised
+//	err = b.Exec(ctx, code, stdout, stderr) // Run with no input
 //	err = b.SoftReset(ctx, out)
 //	err = b.HardReset(ctx, out)
 //	b.URL(); b.Protocol() // "raw-paste" or "raw"
 //	err = b.Close()      // idempotent
 //	ports, err := transport.Discover(ctx)
 //
-// Exec returns when the board is back at its raw prompt or ctx is done; a
-// done ctx sends Ctrl-C and Exec returns an *ExecError of Type
+// Run returns when the board is back at its raw prompt or ctx is done; a
+// done ctx sends Ctrl-C and Run returns an *ExecError of Type
 // "KeyboardInterrupt" once the board stopped. Only one call on a Board runs
-// at a time; the others wait.
+// at a time; the others wait. input() on the board asks IO.Input, through
+// a shim the transport defines on the board once per connection
+// (input.go).
+//
+// Files by job: board.go the link's lifecycle and recovery, handshake.go
+// entering the raw REPL and raw-paste, exec.go uploading a cell, result.go
+// reading its result through the pure scanner (scan.go), input.go input().
 package transport

@@ -18,6 +18,7 @@ func (b *Board) SoftReset(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer b.release()
+	b.hasInput = false
 	if _, lk := b.current(); lk.process {
 		return b.restart(ctx)
 	}
@@ -96,6 +97,7 @@ func (b *Board) HardReset(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer b.release()
+	b.hasInput = false
 	c, lk := b.current()
 	if lk.process {
 		return b.restart(ctx)

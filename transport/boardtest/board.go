@@ -570,3 +570,39 @@ func (r *Run) Reset(romLog bool) { r.b.Reset(romLog) }
 
 // Vanish drops the link in the middle of the cell.
 func (r *Run) Vanish() { r.b.Vanish() }
+
+// ReadLine reads a line typed on the board's console, as a board's
+// input() does: the bytes up to a carriage return, echoed with "\r\n".
+// ok is false when the cell was stopped (interrupted, reset, link gone)
+// before the line ended.
+func (r *Run) ReadLine() (line string, ok bool) {
+	b := r.b
+	var got []byte
+	for {
+		b.mu.Lock()
+		for len(b.in) == 0 && !b.closed && !r.isStopped() {
+			b.cond.Wait()
+		}
+		if len(b.in) == 0 || r.isStopped() {
+			b.mu.Unlock()
+			return string(got), false
+		}
+		c := b.in[0]
+		b.in = b.in[1:]
+		b.mu.Unlock()
+		if c == '\r' {
+			b.write(string(got) + "\r\n")
+			return string(got), true
+		}
+		got = append(got, c)
+	}
+}
+
+func (r *Run) isStopped() bool {
+	select {
+	case <-r.stopped:
+		return true
+	default:
+		return false
+	}
+}

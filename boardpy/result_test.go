@@ -1,4 +1,4 @@
-package router
+package boardpy
 
 import (
 	"bytes"
@@ -14,14 +14,14 @@ func TestWithResult(t *testing.T) {
 		want string
 	}{
 		{"x = 1", false, "x = 1"},
-		{"x = 1\nx + 1", true, "x = 1\n__iot_v = (\nx + 1\n)\nif __iot_v is not None:\n    print('\\x1e' + repr(__iot_v) + '\\x1e', end='')\ndel __iot_v\n"},
-		{"42", true, "__iot_v = (\n42\n)\nif __iot_v is not None:\n    print('\\x1e' + repr(__iot_v) + '\\x1e', end='')\ndel __iot_v\n"},
+		{"x = 1\nx + 1", true, "x = 1\n_ik_r = (\nx + 1\n)\nif _ik_r is not None:\n    print('\\x1e' + repr(_ik_r) + '\\x1e', end='')\ndel _ik_r\n"},
+		{"42", true, "_ik_r = (\n42\n)\nif _ik_r is not None:\n    print('\\x1e' + repr(_ik_r) + '\\x1e', end='')\ndel _ik_r\n"},
 		{"for i in range(3):\n    i", false, "for i in range(3):\n    i"},
 	}
 	for _, c := range cases {
-		got, ok := withResult(c.code)
+		got, ok := WithResult(c.code)
 		if ok != c.ok || got != c.want {
-			t.Errorf("withResult(%q) = %q, %v; want %q, %v", c.code, got, ok, c.want, c.ok)
+			t.Errorf("WithResult(%q) = %q, %v; want %q, %v", c.code, got, ok, c.want, c.ok)
 		}
 	}
 }
@@ -30,7 +30,7 @@ func TestResultFilterAtEveryChunking(t *testing.T) {
 	stream := "hello\nworld\n\x1e'caf\\xe9 \\x1e'\x1e"
 	for size := 1; size <= len(stream); size++ {
 		var out bytes.Buffer
-		f := &resultFilter{w: &out}
+		f := NewResultFilter(&out)
 		r := iotest.OneByteReader(strings.NewReader(stream))
 		if size > 1 {
 			r = strings.NewReader(stream)
@@ -48,7 +48,7 @@ func TestResultFilterAtEveryChunking(t *testing.T) {
 			t.Fatalf("chunk %d: out %q, result %q %v", size, out.String(), res, ok)
 		}
 	}
-	f := &resultFilter{w: new(bytes.Buffer)}
+	f := NewResultFilter(new(bytes.Buffer))
 	f.Write([]byte("partial \x1e'abc"))
 	if _, ok := f.Result(); ok {
 		t.Error("an unterminated result was reported as found")

@@ -1,0 +1,88 @@
+package boardpy
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/iotkernel/iotkernel/pysource"
+)
+
+// resultMark frames the repr of a board cell's last expression in the
+// board's stdout. 0x1E (record separator) never appears in a repr (repr
+// escapes control characters), so only the kernel's own wrapper prints it.
+const resultMark = "\x1e"
+
+// WithResult rewrites a board cell so that, like the Python REPL, the value
+// of a final expression statement is shown. The expression is evaluated
+// once, after the rest of the cell; its repr is printed between result
+// marks, for a ResultFilter, unless it is None. ok is false when the cell
+// does not end in an expression.
+func WithResult(code string) (wrapped string, ok bool) {
+	body, expr, ok := pysource.SplitLastExpression(code)
+	if !ok {
+		return code, false
+	}
+	var b strings.Builder
+	if strings.TrimSpace(body) != "" {
+		b.WriteString(strings.TrimRight(body, "\n"))
+		b.WriteString("\n")
+	}
+	// The newline before ")" keeps a trailing comment in expr harmless.
+	b.WriteString("_ik_r = (\n" + strings.TrimRight(expr, "\n") + "\n)\n")
+	b.WriteString("if _ik_r is not None:\n")
+	b.WriteString("    print('" + `\x1e` + "' + repr(_ik_r) + '" + `\x1e` + "', end='')\n")
+	b.WriteString("del _ik_r\n")
+	return b.String(), true
+}
+
+// A ResultFilter passes a board's stdout through to another writer,
+// except the text between result marks, which it keeps as the cell's
+// result. It is safe for concurrent use.
+type ResultFilter struct {
+	w io.Writer
+
+	mu     sync.Mutex
+	in     bool // inside the marks
+	result bytes.Buffer
+	found  bool
+}
+
+func (f *ResultFilter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, resultMark[0])
+		if i < 0 {
+			if f.in {
+				f.result.Write(p)
+				return n, nil
+			}
+			_, err := f.w.Write(p)
+			return n, err
+		}
+		if f.in {
+			f.result.Write(p[:i])
+			f.found = true
+		} else if i > 0 {
+			if _, err := f.w.Write(p[:i]); err != nil {
+				return n, err
+			}
+		}
+		f.in = !f.in
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// NewResultFilter returns a ResultFilter that writes to w.
+func NewResultFilter(w io.Writer) *ResultFilter { return &ResultFilter{w: w} }
+
+// Result returns the captured repr, if a whole one was seen.
+func (f *ResultFilter) Result() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.result.String(), f.found && !f.in
+}
