@@ -221,18 +221,6 @@ func (s *Session) hostIO(out kernel.Output) host.IO {
 	}
 }
 
-// errNoBoard is the answer to a board cell when no board is connected:
-// never run it somewhere else.
-var errNoBoard = &kernel.CellError{
-	Name:  "NoBoardError",
-	Value: "no board is connected",
-	Traceback: []string{
-		"NoBoardError: no board is connected, so this MicroPython cell did not run.",
-		"  Connect one first:  %connect esp32   (or %connect serial:///dev/ttyUSB0, %connect local)",
-		"  or run Go on this computer by starting the cell with %%host",
-	},
-}
-
 // inputBoard is a board that can type a line for a cell in input()
 // (*transport.Board).
 type inputBoard interface {
@@ -256,7 +244,8 @@ func typeable(s string) string {
 func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
 	b := s.currentBoard()
 	if b == nil {
-		return errNoBoard
+		// Never run it somewhere else.
+		return magics.ErrNoBoard
 	}
 	wrapped, _ := withResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
