@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/iotkernel/iotkernel/boardpy"
+	"github.com/iotkernel/iotkernel/internal/userfile"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -26,23 +27,19 @@ func BoardsPath(env Env) (string, error) {
 	if p := getenv(env, "IOTKERNEL_BOARDS"); p != "" {
 		return p, nil
 	}
-	if d := getenv(env, "XDG_CONFIG_HOME"); d != "" {
-		return filepath.Join(d, "iotkernel", "boards.json"), nil
+	p, err := userfile.ConfigPath(func(k string) string { return getenv(env, k) }, "boards.json")
+	if err != nil {
+		return "", fmt.Errorf("find the boards file: %w (or set IOTKERNEL_BOARDS)", err)
 	}
-	home := getenv(env, "HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find the boards file: %w (set IOTKERNEL_BOARDS)", err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".config", "iotkernel", "boards.json"), nil
+	return p, nil
 }
 
 // ReadBoards reads a boards file: one JSON object mapping board names to
 // URLs, {"esp32": "serial:///dev/ttyUSB0"}. A missing file is empty.
 func ReadBoards(path string) (map[string]string, error) {
+	if err := userfile.CheckRegular(path); err != nil {
+		return nil, fmt.Errorf("read boards file: %w", err)
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
@@ -60,8 +57,8 @@ func ReadBoards(path string) (map[string]string, error) {
 	return boards, nil
 }
 
-// saveBoard sets name to url in the boards file at path, writing a
-// temporary file and renaming it so that a crash leaves the old file.
+// saveBoard sets name to url in the boards file at path, replacing the
+// file atomically so that a crash leaves the old one.
 func saveBoard(path, name, url string) error {
 	boards, err := ReadBoards(path)
 	if err != nil {
@@ -73,28 +70,7 @@ func saveBoard(path, name, url string) error {
 		return err
 	}
 	data = append(data, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("save board %s: %w", name, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".boards-*.json")
-	if err != nil {
-		return fmt.Errorf("save board %s: %w", name, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := userfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("save board %s in %s: %w", name, path, err)
 	}
 	return nil

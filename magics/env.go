@@ -75,9 +75,15 @@ type Env interface {
 	Environ() []string
 }
 
-// ErrNoBoard is returned by magics that need a board when none is
-// connected. It wraps transport.ErrNotConnected.
-var ErrNoBoard = fmt.Errorf("%w: connect one first with %%connect NAME|URL (%%discover lists what is plugged in)", transport.ErrNotConnected)
+// ErrNoBoard is the error for code or a magic that needs a board when
+// none is connected. It matches transport.ErrNotConnected, as a link that
+// closed does: the router tells the user how to connect one, once for both.
+var ErrNoBoard error = noBoardError{}
+
+type noBoardError struct{}
+
+func (noBoardError) Error() string        { return "no board is connected" }
+func (noBoardError) Is(target error) bool { return target == transport.ErrNotConnected }
 
 // board returns env's current board or ErrNoBoard.
 func board(env Env) (Board, error) {

@@ -38,7 +38,7 @@ func cellError(err error) error {
 	case errors.As(err, &reset):
 		return textError("BoardResetError", reset.Error())
 	case errors.Is(err, transport.ErrNotConnected):
-		return textError("NoBoardError", err.Error()+"\n(%connect NAME|URL attaches a board again; %discover lists what is plugged in)")
+		return textError("NoBoardError", err.Error()+"\n"+connectHint)
 	case errors.Is(err, transport.ErrTimeout):
 		return textError("BoardTimeoutError", err.Error()+"\n(is the board busy or in another mode? %hardreset, or unplug it and plug it in again)")
 	case errors.Is(err, transport.ErrInterruptIgnored):
@@ -73,10 +73,15 @@ func cellError(err error) error {
 	case errors.Is(err, kernel.ErrNoStdin):
 		return &kernel.CellError{Name: "StdinNotAllowed", Value: err.Error(), Traceback: []string{err.Error()}}
 	case errors.Is(err, context.Canceled):
-		return &kernel.CellError{Name: "KeyboardInterrupt", Value: "interrupted", Traceback: []string{"KeyboardInterrupt: the cell was interrupted"}}
+		return err // the kernel says KeyboardInterrupt for every executor
 	}
 	return textError("Error", err.Error())
 }
+
+// connectHint follows every "no board" error: none was connected, or the
+// link to it closed and could not be opened again.
+const connectHint = `  Connect one:  %connect esp32   (or %connect serial:///dev/ttyUSB0, %connect local; %discover lists what is plugged in)
+  or run Go on this computer by starting the cell with %%host`
 
 // magicOutOfMemory gives a MemoryError that the board raised running a
 // magic's code the advice that fits it: the transport's, to split the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/transport"
 )
 
 // stubBoard is a board that answers every cell with "board ok".
@@ -20,6 +21,9 @@ type stubBoard struct {
 func (b *stubBoard) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
 	_, err := io.WriteString(stdout, "board ok\n")
 	return err
+}
+func (b *stubBoard) Run(ctx context.Context, code string, cio transport.IO) error {
+	return b.Exec(ctx, code, cio.Stdout, cio.Stderr)
 }
 func (b *stubBoard) SoftReset(context.Context, io.Writer) error { return errors.New("no resets here") }
 func (b *stubBoard) HardReset(context.Context, io.Writer) error { return errors.New("no resets here") }

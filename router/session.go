@@ -228,18 +228,6 @@ func (s *Session) hostIO(out kernel.Output) host.IO {
 	}
 }
 
-// errNoBoard is the answer to a board cell when no board is connected:
-// never run it somewhere else.
-var errNoBoard = &kernel.CellError{
-	Name:  "NoBoardError",
-	Value: "no board is connected",
-	Traceback: []string{
-		"NoBoardError: no board is connected, so this MicroPython cell did not run.",
-		"  Connect one first:  %connect esp32   (or %connect serial:///dev/ttyUSB0, %connect local)",
-		"  or run Go on this computer by starting the cell with %%host",
-	},
-}
-
 // errNoStdin is what input() on the board raises, as an OSError, when
 // the notebook client allows no input.
 var errNoStdin = errors.New("input() cannot ask: this notebook client does not allow input (allow_stdin is false)")
@@ -250,7 +238,8 @@ var errNoStdin = errors.New("input() cannot ask: this notebook client does not a
 func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
 	b := s.currentBoard()
 	if b == nil {
-		return errNoBoard
+		// Never run it somewhere else.
+		return magics.ErrNoBoard
 	}
 	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped

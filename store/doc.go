@@ -61,10 +61,15 @@
 //
 // The store is one JSON file (DefaultPath: $IOTKERNEL_STORE, else
 // $XDG_DATA_HOME/iotkernel/store.json, else
-// ~/.local/share/iotkernel/store.json), human-readable:
+// ~/.local/share/iotkernel/store.json, by the rule of internal/userfile),
+// human-readable:
 //
 //	{
-//	  "version": 1,
+//	  "version": 2,
+//	  "index": {
+//	    "ip": {"type":"str","go":"string","short":"'192.168.1.5'"},
+//	    "pins": {"type":"list","go":"[]int","short":"[4, 5]"}
+//	  },
 //	  "values": {
 //	    "ip": {"str": "192.168.1.5"},
 //	    "pins": {"list": [
@@ -73,6 +78,11 @@
 //	    ]}
 //	  }
 //	}
+//
+// The index comes first and is all that a listing reads, so a 200 MB value
+// costs a listing nothing; values are read when restored. A version 1
+// file (no index) is listed by reading it whole, and gains its index with
+// the next change; whoever edits values by hand should drop the index too.
 //
 // Every operation re-reads the file under a flock(2) lock on the sidecar
 // PATH.lock (shared to read, exclusive to change), so kernels sharing a
@@ -83,4 +93,10 @@
 // PATH.corrupt-TIME, reported (*CorruptError, from Open or
 // Store.Warnings), and the store starts empty. A file with a newer
 // version is refused (*VersionError) and left alone.
+//
+// A symlink at the store path is followed: its target is rewritten and the
+// link stays. A read-only store file (no write bit, or not writable by this
+// user) can be read and listed, and changing it is an error that leaves it
+// untouched. A path that holds a FIFO, a device or a directory is refused
+// before anything opens it.
 package store

@@ -14,8 +14,17 @@ import (
 
 // fileVersion is the "version" of the store files this package writes. A
 // file with a higher version is refused, never moved aside or rewritten, so
-// that an older kernel cannot destroy a newer kernel's store.
-const fileVersion = 1
+// that an older kernel cannot destroy a newer kernel's store. Version 2
+// added the "index" in front of the values; version 1 files are read too.
+const fileVersion = 2
+
+// indexEntry is what a listing shows of one value, kept in the file's
+// "index" ahead of the values so that listing never reads a value.
+type indexEntry struct {
+	Type   string `json:"type"`
+	GoType string `json:"go"`
+	Short  string `json:"short"`
+}
 
 // MarshalJSON encodes v as the store file does: an object with one key
 // naming the kind,
@@ -274,7 +283,25 @@ func encodeFile(values map[string]Value) []byte {
 	}
 	sort.Strings(names)
 	var b bytes.Buffer
-	b.WriteString("{\n  \"version\": " + strconv.Itoa(fileVersion) + ",\n  \"values\": {")
+	b.WriteString("{\n  \"version\": " + strconv.Itoa(fileVersion) + ",\n  \"index\": {")
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		v := values[name]
+		q, _ := json.Marshal(name)
+		b.WriteString("\n    ")
+		b.Write(q)
+		b.WriteString(": ")
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // keep a repr's <, > and & readable
+		enc.Encode(indexEntry{Type: v.Type(), GoType: v.GoType(), Short: v.Short(shortLen)})
+		b.Truncate(b.Len() - 1) // Encode's newline
+	}
+	if len(names) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("},\n  \"values\": {")
 	for i, name := range names {
 		if i > 0 {
 			b.WriteString(",")
@@ -307,6 +334,7 @@ func (e *VersionError) Error() string {
 func decodeFile(path string, data []byte) (map[string]Value, error) {
 	var top struct {
 		Version *int                       `json:"version"`
+		Index   map[string]indexEntry      `json:"index"` // for listings only
 		Values  map[string]json.RawMessage `json:"values"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -337,4 +365,46 @@ func decodeFile(path string, data []byte) (map[string]Value, error) {
 		values[name] = v
 	}
 	return values, nil
+}
+
+// readIndex reads a store file's "version" and "index", which come before
+// its values, and stops there: a listing costs the same whatever the size
+// of the values. ok is false when the file has no index ahead of its
+// values (a version 1 file, a hand edit) or does not parse: the caller
+// then reads the whole file.
+func readIndex(path string, r io.Reader) (entries []Entry, ok bool, err error) {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false, nil
+	}
+	version := 0
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, false, nil
+		}
+		switch key {
+		case "version":
+			if err := dec.Decode(&version); err != nil {
+				return nil, false, nil
+			}
+			if version > fileVersion {
+				return nil, false, &VersionError{Path: path, Version: version}
+			}
+		case "index":
+			var index map[string]indexEntry
+			if version < 2 || dec.Decode(&index) != nil {
+				return nil, false, nil
+			}
+			entries = make([]Entry, 0, len(index))
+			for name, e := range index {
+				entries = append(entries, Entry{Name: name, Type: e.Type, GoType: e.GoType, Short: e.Short})
+			}
+			sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+			return entries, true, nil
+		default:
+			return nil, false, nil
+		}
+	}
+	return nil, false, nil
 }

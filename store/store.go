@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/iotkernel/iotkernel/internal/userfile"
 )
 
 // ErrNotStored is wrapped by the error for deleting a name that is not in
@@ -61,14 +64,11 @@ func DefaultPath() (string, error) {
 	if p := os.Getenv("IOTKERNEL_STORE"); p != "" {
 		return p, nil
 	}
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "iotkernel", "store.json"), nil
-	}
-	home, err := os.UserHomeDir()
+	p, err := userfile.DataPath(os.Getenv, "store.json")
 	if err != nil {
-		return "", fmt.Errorf("store: no default path: %w", err)
+		return "", fmt.Errorf("store: %w", err)
 	}
-	return filepath.Join(home, ".local", "share", "iotkernel", "store.json"), nil
+	return p, nil
 }
 
 // Open opens the store at path, creating its directory if needed (the file
@@ -80,10 +80,13 @@ func Open(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty path")
 	}
+	s := &Store{path: path}
+	if err := s.checkRegular(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{path: path}
 	if _, err := s.read(); err != nil {
 		return nil, err
 	}
@@ -130,13 +133,24 @@ func (s *Store) Get(name string) (Value, bool, error) {
 // All returns every stored value.
 func (s *Store) All() (map[string]Value, error) { return s.read() }
 
-// List returns an entry for each stored value, sorted by name.
+// List returns an entry for each stored value, sorted by name. It reads
+// the file's index, never the values themselves, unless the file has no
+// index (written by an older kernel, or edited by hand).
 func (s *Store) List() ([]Entry, error) {
+	unlock, err := lockFile(s.lockPath(), false)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	entries, ok, err := s.listIndex()
+	unlock()
+	if ok || err != nil {
+		return entries, err
+	}
 	vals, err := s.read()
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]Entry, 0, len(vals))
+	entries = make([]Entry, 0, len(vals))
 	for name, v := range vals {
 		entries = append(entries, Entry{Name: name, Type: v.Type(), GoType: v.GoType(), Short: v.Short(shortLen)})
 	}
@@ -188,7 +202,40 @@ func (s *Store) Clear() error {
 	})
 }
 
-func (s *Store) lockPath() string { return s.path + ".lock" }
+// lockPath is the lock's sidecar, next to the file the store path leads
+// to, so that kernels reaching one file through different links share it.
+func (s *Store) lockPath() string {
+	if t, err := userfile.Target(s.path); err == nil {
+		return t + ".lock"
+	}
+	return s.path + ".lock"
+}
+
+// listIndex reads the listing from the file's index; see readIndex.
+func (s *Store) listIndex() ([]Entry, bool, error) {
+	if err := s.checkRegular(); err != nil {
+		return nil, false, err
+	}
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Entry{}, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	return readIndex(s.path, bufio.NewReader(f))
+}
+
+// checkRegular refuses a store path that holds a FIFO, a device or a
+// directory, before anything opens it (opening a FIFO would wait for a
+// writer forever).
+func (s *Store) checkRegular() error {
+	if err := userfile.CheckRegular(s.path); err != nil {
+		return fmt.Errorf("store: %w: set IOTKERNEL_STORE to a regular file", err)
+	}
+	return nil
+}
 
 // read loads the file under a shared lock. If the file is corrupt it
 // retries under the exclusive lock, which moves the file aside.
@@ -234,12 +281,22 @@ func (s *Store) change(fn func(map[string]Value) (bool, error)) error {
 		return err
 	}
 	removeStaleTemps(s.path)
-	return writeAtomic(s.path, encodeFile(vals))
+	err = userfile.WriteFile(s.path, encodeFile(vals), 0o600)
+	switch {
+	case errors.Is(err, userfile.ErrReadOnly):
+		return fmt.Errorf("store: %w; it was not changed (make it writable, or set IOTKERNEL_STORE to another file)", err)
+	case err != nil:
+		return fmt.Errorf("store: writing %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // load reads and parses the file. A missing or empty file is an empty
 // store; a corrupt one is a *CorruptError without Moved.
 func (s *Store) load() (map[string]Value, error) {
+	if err := s.checkRegular(); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && len(data) == 0 {
 		return make(map[string]Value), nil
@@ -272,58 +329,19 @@ func moveAside(path string) (string, error) {
 	if err := os.Rename(path, dst); err != nil {
 		return "", err
 	}
-	return dst, syncDir(filepath.Dir(path))
+	return dst, userfile.SyncDir(filepath.Dir(path))
 }
-
-// tempPattern names the temporary files of writeAtomic.
-func tempPattern(path string) string { return filepath.Base(path) + ".tmp-*" }
 
 // removeStaleTemps deletes temporary files left by a writer that died
 // between creating and renaming one. Only holders of the exclusive lock
 // create them, so under that lock every one is stale.
 func removeStaleTemps(path string) {
-	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	target, err := userfile.Target(path)
+	if err != nil {
+		return
+	}
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(target), userfile.TempPattern(target)))
 	for _, name := range stale {
 		os.Remove(name)
 	}
-}
-
-// writeAtomic replaces path with data so that a reader, or a crash at any
-// instant, sees either the old content or the new, never a mix.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPattern(path))
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("store: writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -129,7 +129,12 @@ func TestFileIsReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "version": 1,
+  "version": 2,
+  "index": {
+    "cfg": {"type":"dict","go":"map[string]any","short":"{'ssid': 'home', 'key': b'\\xde\\xad'}"},
+    "ip": {"type":"str","go":"string","short":"'192.168.1.5'"},
+    "pins": {"type":"list","go":"[]int","short":"[4, 5]"}
+  },
   "values": {
     "cfg": {"dict": {
       "ssid": {"str": "home"},
@@ -221,13 +226,13 @@ func TestEmptyAndNewerFiles(t *testing.T) {
 		t.Errorf("Open(empty file) = %v", err)
 	}
 
-	newer := `{"version": 2, "values": {"x": {"quaternion": [1, 0, 0, 0]}}}`
+	newer := `{"version": 3, "values": {"x": {"quaternion": [1, 0, 0, 0]}}}`
 	if err := os.WriteFile(path, []byte(newer), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var ve *VersionError
-	if _, err := Open(path); !errors.As(err, &ve) || ve.Version != 2 {
-		t.Errorf("Open(version 2) = %v, want a *VersionError", err)
+	if _, err := Open(path); !errors.As(err, &ve) || ve.Version != 3 {
+		t.Errorf("Open(version 3) = %v, want a *VersionError", err)
 	}
 	if data, _ := os.ReadFile(path); string(data) != newer {
 		t.Error("a newer store file was touched")

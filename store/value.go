@@ -250,12 +250,59 @@ func (v Value) String() string {
 // Short returns the start of v's Python repr, at most n runes long, ending
 // in "..." when cut.
 func (v Value) Short(n int) string {
-	s := v.String()
+	// The repr of a value cut after n units of content (runes, bytes,
+	// items) agrees with the full repr for at least its first n runes,
+	// since each unit shows as one rune or more: so a 200 MB value costs
+	// no more than a short one.
+	budget := n
+	var b strings.Builder
+	v.cut(&budget).repr(&b)
+	s := b.String()
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
 	return string(r[:max(n-3, 0)]) + "..."
+}
+
+// cut returns v with its content beyond *budget units dropped, spending
+// the budget in repr order: a rune of a str, a byte of bytes, an element
+// of a container (a dict's key runes too).
+func (v Value) cut(budget *int) Value {
+	switch v.kind {
+	case Str:
+		return Value{kind: Str, str: cutRunes(v.str, budget)}
+	case Bytes, ByteArray:
+		n := min(len(v.str), max(*budget, 0))
+		*budget -= n
+		return Value{kind: v.kind, str: v.str[:n]}
+	case List, Tuple, Dict:
+		c := Value{kind: v.kind}
+		for i, e := range v.items {
+			if *budget <= 0 {
+				break
+			}
+			*budget--
+			if v.kind == Dict {
+				c.keys = append(c.keys, cutRunes(v.keys[i], budget))
+			}
+			c.items = append(c.items, e.cut(budget))
+		}
+		return c
+	}
+	*budget--
+	return v
+}
+
+// cutRunes returns the first *budget runes of s, spending them.
+func cutRunes(s string, budget *int) string {
+	i := 0
+	for i < len(s) && *budget > 0 {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		*budget--
+	}
+	return s[:i]
 }
 
 // A pyStyle says how writePython spells a value.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -272,6 +273,27 @@ func TestGoType(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.v.GoType(); got != tt.want {
 			t.Errorf("%v.GoType() = %s, want %s", tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestShortIsThePrefixOfTheRepr checks the cut that keeps Short cheap for
+// big values against the plain definition: the start of the whole repr.
+func TestShortIsThePrefixOfTheRepr(t *testing.T) {
+	vals := sampleValues()
+	vals["longstr"] = StrValue(strings.Repeat("é'x\n", 50))
+	vals["nested"] = ListValue(TupleValue(StrValue("ab")), DictValue(Field{strings.Repeat("k", 30), ListValue(IntValue(12345), BytesValue([]byte("\x00\xff")))}), TupleValue(IntValue(1), IntValue(2)))
+	vals["manyints"] = ListValue(IntValue(1), IntValue(22), IntValue(333), IntValue(4444), IntValue(55555), IntValue(666666))
+	for name, v := range vals {
+		full := v.String()
+		for n := 0; n <= 80; n++ {
+			want := full
+			if utf8.RuneCountInString(full) > n {
+				want = string([]rune(full)[:max(n-3, 0)]) + "..."
+			}
+			if got := v.Short(n); got != want {
+				t.Errorf("%s.Short(%d) = %q, want %q", name, n, got, want)
+			}
 		}
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/iotkernel/iotkernel/internal/userfile"
 )
 
 //go:embed rawrepl.py
@@ -55,24 +57,7 @@ func WriteFile(dir string) (string, error) {
 	if have, err := os.ReadFile(path); err == nil && bytes.Equal(have, program) {
 		return path, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("board program: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".board-*.py")
-	if err != nil {
-		return "", fmt.Errorf("board program: %w", err)
-	}
-	_, werr := f.Write(program)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(f.Name())
-		if werr == nil {
-			werr = cerr
-		}
-		return "", fmt.Errorf("board program: write %s: %w", f.Name(), werr)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
+	if err := userfile.WriteFile(path, program, 0o644); err != nil {
 		return "", fmt.Errorf("board program: %w", err)
 	}
 	return path, nil
