@@ -345,7 +345,6 @@ def recasings(sig):
         yield "".join(chars)
 
 
-@pytest.mark.xfail(strict=True, reason="needs canonical signatures (branch sign)")
 def test_recased_signature_replays_never_run(kernel):
     """A captured execute_request re-sent as is and with every re-casing of
     its signature's hex digits runs once, not once per copy. A message
@@ -475,16 +474,21 @@ def test_100mb_cell_runs(kernel):
 
 
 def test_max_message_size_flag_closes_only_the_offending_connection():
-    """With --max-message-size 1000000, a 2 MB message closes the sender's
-    connection, while another client on the same port keeps its replies."""
+    """With --max-message-size 1000000, a 4 MB message closes the sender's
+    connection (the kernel reads up to a little over the limit, 1/16 + 1 MiB,
+    to answer MessageTooLarge), while another client on the same port keeps
+    its replies."""
     k = Kernel(extra_arguments=["--max-message-size", "1000000"])
     try:
         s = raw_connect(k.port("shell"), handshake=b"DEALER")
-        s.sendall(frame(b"x" * 2_000_000))
-        closed = closed_by_peer(s)
+        try:
+            s.sendall(frame(b"x" * 4_000_000))
+            closed = closed_by_peer(s)
+        except (ConnectionResetError, BrokenPipeError):
+            closed = True  # cut off while still sending: what the cap is for
         s.close()
         survived = k.alive()
-        report("--max-message-size 1000000: a 2 MB message %s its connection; the other client %s"
+        report("--max-message-size 1000000: a 4 MB message %s its connection; the other client %s"
                % ("closed" if closed else "did NOT close", "is answered" if survived else "is NOT answered"))
         assert closed
         assert survived
