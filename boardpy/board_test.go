@@ -23,8 +23,8 @@ func localBoard(t *testing.T) *transport.Board {
 	return b
 }
 
-// exec runs code on b and returns what it printed.
-func exec(t *testing.T, b *transport.Board, code string) string {
+// runOn runs code on b and returns what it printed.
+func runOn(t *testing.T, b *transport.Board, code string) string {
 	t.Helper()
 	var out strings.Builder
 	if err := b.Exec(context.Background(), code, &out, io.Discard); err != nil {
@@ -37,7 +37,7 @@ func exec(t *testing.T, b *transport.Board, code string) string {
 // package's programs.
 func checkClean(t *testing.T, b *transport.Board) {
 	t.Helper()
-	if got := exec(t, b, "print([n for n in globals() if n.startswith('_ik')])\n"); got != "[]\n" {
+	if got := runOn(t, b, "print([n for n in globals() if n.startswith('_ik')])\n"); got != "[]\n" {
 		t.Errorf("names left on the board: %s", got)
 	}
 }

@@ -9,21 +9,24 @@
 // methods; callers parse arguments and print, and never write Python.
 //
 // Every global name these programs define starts with Prefix, and every
-// program removes what it defined, after a failure too where it can, so a user's
-// namespace holds none of them between cells; completion hides them.
-// Programs run on MicroPython 1.9 and later (and on CPython, which the
-// tests use as a stand-in board). A micro:bit has about 9 KB of free
+// program removes what it defined, after a failure too where it can, so
+// a user's namespace holds none of them between cells; completion hides
+// them. Programs run on MicroPython 1.9 and later (and on CPython, which
+// the tests use as a stand-in board). A micro:bit has about 9 KB of free
 // heap, in which the raw REPL holds a program's source while it compiles
-// it: a program gets only the helpers it uses (prelude), written tersely.
+// it: a program gets only the helpers it uses (prelude), written tersely,
+// and is sent anew each time rather than kept on the board.
 //
 // Board errors (a *transport.ExecError, from the Execer) pass through
 // unchanged, so that callers map them in one place; errors of the
 // operations themselves name the board path as ":PATH", as mpremote does.
 //
 // The package depends on nothing of the project but pysource (string
-// literals) and store (the values that Dump and Define carry). In
-// particular it does not import transport: *transport.Board satisfies
-// Execer, the tests use the real MicroPython Unix port through transport,
-// and transport itself needs no board-side Python but the raw REPL's own
-// input() shim, which lives next to the raw REPL code.
+// literals) and store (the values that Dump and Define carry), and
+// TestDeps holds that line. It does not import transport:
+// *transport.Board satisfies Execer, and the tests reach the real
+// MicroPython Unix port through it. The transport in turn needs no
+// program of this package; the only Python it sends is part of the raw
+// REPL protocol it speaks (the input() shim of a cell's IO, and
+// machine.reset() for a hard reset without a reset line).
 package boardpy

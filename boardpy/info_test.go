@@ -53,7 +53,7 @@ func TestClock(t *testing.T) {
 func TestNamesInspect(t *testing.T) {
 	b := localBoard(t)
 	ctx := context.Background()
-	exec(t, b, "import sys\nsensor_value = 42\n_sensor_private = 1\n")
+	runOn(t, b, "import sys\nsensor_value = 42\n_sensor_private = 1\n")
 	names, err := boardpy.Names(ctx, b, "", "sensor")
 	if err != nil || strings.Join(names, " ") != "sensor_value" {
 		t.Errorf("Names(sensor) = %q, %v; want [sensor_value]", names, err)
@@ -84,7 +84,7 @@ func TestNamesInspect(t *testing.T) {
 	if got, err := boardpy.Inspect(ctx, b, "nosuchname"); got != "" || err != nil {
 		t.Errorf("Inspect(nosuchname) = %q, %v; want nothing", got, err)
 	}
-	if got := exec(t, b, "print('sys' in globals(), len([n for n in globals() if n.startswith('_ik')]))\n"); got != "True 0\n" {
+	if got := runOn(t, b, "print('sys' in globals(), len([n for n in globals() if n.startswith('_ik')]))\n"); got != "True 0\n" {
 		t.Errorf("after the queries the board has %s", got)
 	}
 }

@@ -40,7 +40,7 @@ type Options struct {
 	// Now is the host clock; default time.Now.
 	Now func() time.Time
 	// ChunkSize is the number of file bytes sent to the board per Exec;
-	// default 2048.
+	// default boardpy.DefaultChunk.
 	ChunkSize int
 }
 
@@ -64,7 +64,7 @@ func NewRegistry(opts Options) *Registry {
 		opts.Now = time.Now
 	}
 	if opts.ChunkSize <= 0 {
-		opts.ChunkSize = 2048
+		opts.ChunkSize = boardpy.DefaultChunk
 	}
 	r := &Registry{opts: opts, magics: make(map[string]Magic)}
 	for _, m := range r.all() {

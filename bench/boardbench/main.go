@@ -186,11 +186,11 @@ func (b *bench) all() error {
 	}
 	connect := time.Since(t0)
 	b.iot = iot
-	var ver strings.Builder
-	if err := iot.Exec(ctx, "import sys\nprint(sys.implementation.name, '.'.join(str(v) for v in sys.implementation.version[:3]), sys.platform)", &ver, io.Discard); err != nil {
+	info, err := boardpy.Describe(ctx, iot)
+	if err != nil {
 		return fmt.Errorf("board version: %w", err)
 	}
-	fmt.Printf("board:   %s (Unix port + iotkernel board program), reached as %s\n", strings.TrimSpace(ver.String()), b.line.Path)
+	fmt.Printf("board:   %s %s %s (Unix port + iotkernel board program), reached as %s\n", info.Implementation, info.Version, info.Platform, b.line.Path)
 	fmt.Printf("peer:    %s, timed as whole commands `mpremote connect PORT ...`\n", mpver)
 	fmt.Printf("iotkernel: transport.Open(serial://%s) took %s (open, enter raw REPL, probe raw-paste: once per kernel session)\n", b.line.Path, fmtDur(connect))
 	fmt.Printf("floor:   the protocol's least bytes at line rate, one direction after the other, plus the board's own\n")
