@@ -247,7 +247,7 @@ hand or with --save), then among the serial ports whose board matches it
 				}
 				b, err := env.Connect(ctx, res.url)
 				if err != nil {
-					return err
+					return connectError(res.url, err)
 				}
 				if *quiet {
 					return nil
@@ -264,6 +264,20 @@ hand or with --save), then among the serial ports whose board matches it
 			}
 		},
 	}
+}
+
+// connectError says what failed when a board never answered: a board
+// command that exited is not a board that lost its state.
+func connectError(url string, err error) error {
+	var pe *transport.ProcessExitError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	msg := fmt.Sprintf("board %s: the board command %s exited (%s) before answering", url, pe.Name, pe.Status)
+	if pe.LastLine != "" {
+		msg += fmt.Sprintf("; its last line: %s", pe.LastLine)
+	}
+	return errors.New(msg)
 }
 
 // disconnect is %disconnect.

@@ -172,6 +172,15 @@ func (r *Registry) mkdir() Magic {
 	}
 }
 
+// writeFileCell is %%writefile's RunCell. As in IPython, the file ends
+// with a newline even though the cell's text does not.
+func (r *Registry) writeFileCell(ctx context.Context, env Env, args, body string) error {
+	if body != "" && !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	return r.WriteFile(ctx, args, body, env)
+}
+
 // WriteFile runs a %%writefile cell: args is the magic's line after
 // "writefile" ("[-a] PATH"), body the cell below it. A PATH starting with
 // ':' is written on the board (verified by hash), any other relative to

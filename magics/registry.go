@@ -21,13 +21,42 @@ type Magic struct {
 	Args    string // synopsis of the arguments after the flags: "NAME|URL"
 	Summary string // one line for %lsmagic
 	Detail  string // paragraphs for %NAME -h, after the summary
-	// Cell marks a cell magic (%%NAME on a cell's first line): the router
-	// runs it, the registry only describes it.
+	// Cell marks a cell magic (%%NAME on a cell's first line), and Body
+	// says what its body is.
 	Cell bool
+	Body CellBody
 	// New declares the magic's flags on fs, a fresh FlagSet for each call,
 	// and returns the function that runs the magic once fs is parsed,
 	// given the remaining arguments. Nil for cell magics.
 	New func(fs *flag.FlagSet) func(ctx context.Context, env Env, args []string) error
+	// RunCell runs a cell magic with a DataBody: args is the rest of its
+	// line, body the cell below it.
+	RunCell func(r *Registry, ctx context.Context, env Env, args, body string) error
+}
+
+// CellBody says what the body of a cell magic is, which the router needs
+// to split a cell before anything runs.
+type CellBody int
+
+const (
+	// GoBody is Go code that the session's interpreter runs, with line
+	// magics and !commands at column 0 in between (%%host).
+	GoBody CellBody = iota + 1
+	// DataBody is text handed whole to the magic's RunCell (%%bash,
+	// %%writefile): no line in it is a magic.
+	DataBody
+)
+
+// LookupCell returns what the body of the cell magic name is ("host",
+// without "%%"), and false when there is no such cell magic. It needs no
+// Registry: the cell magics are the same in every one.
+func LookupCell(name string) (CellBody, bool) {
+	for _, m := range cellMagics() {
+		if m.Name == name {
+			return m.Body, true
+		}
+	}
+	return 0, false
 }
 
 // Options configure a Registry. The zero value uses the real system.
@@ -197,6 +226,28 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 	return err
 }
 
+// RunCell runs the cell magic with a DataBody in line, the cell's first
+// line after "%%" ("writefile -a x.py"), on body. An unknown cell magic is
+// a *UsageError naming the closest ones.
+func (r *Registry) RunCell(ctx context.Context, line, body string, env Env) error {
+	name, args, _ := strings.Cut(line, " ")
+	m, ok := r.magics[name]
+	if !ok || !m.Cell {
+		return r.unknownCell(name)
+	}
+	if m.RunCell == nil {
+		return fmt.Errorf("%%%%%s has no body runner: its cells are run by the session", name)
+	}
+	return m.RunCell(r, ctx, env, strings.TrimSpace(args), body)
+}
+
+// UnknownCell is the error for a cell that starts with %%NAME, NAME being
+// no cell magic (line is the first line after "%%").
+func (r *Registry) UnknownCell(line string) error {
+	name, _, _ := strings.Cut(line, " ")
+	return r.unknownCell(name)
+}
+
 // misplacedCellMagic is the error for cell magic m used as a line magic.
 func misplacedCellMagic(m Magic) error {
 	return &UsageError{Magic: m.Name, Err: fmt.Errorf("%%%%%s is a cell magic: put it alone on the first line of a cell", m.Name), Usage: synopsis(m)}
@@ -223,22 +274,32 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return rest, nil
 }
 
-// unknown is the error for a magic that is not in the registry.
-func (r *Registry) unknown(name string) error {
+// unknown is the error for a line magic that is not in the registry.
+func (r *Registry) unknown(name string) error { return r.unknownOf(name, false) }
+
+// unknownCell is the error for a cell magic that is not in the registry.
+func (r *Registry) unknownCell(name string) error { return r.unknownOf(name, true) }
+
+// unknownOf names the closest line magics, or cell magics, to name.
+func (r *Registry) unknownOf(name string, cell bool) error {
+	prefix, what := "%", "magic"
+	if cell {
+		prefix, what = "%%", "cell magic"
+	}
 	var names []string
 	for n, m := range r.magics {
-		if !m.Cell {
+		if m.Cell == cell {
 			names = append(names, n)
 		}
 	}
 	near := suggest(name, names)
 	if len(near) == 0 {
-		return &UsageError{Err: fmt.Errorf("unknown magic %%%s: %%lsmagic lists the magics", name)}
+		return &UsageError{Err: fmt.Errorf("unknown %s %s%s: %%lsmagic lists the magics", what, prefix, name)}
 	}
 	for i, n := range near {
-		near[i] = "%" + n
+		near[i] = prefix + n
 	}
-	return &UsageError{Err: fmt.Errorf("unknown magic %%%s: did you mean %s?", name, strings.Join(near, " or "))}
+	return &UsageError{Err: fmt.Errorf("unknown %s %s%s: did you mean %s?", what, prefix, name, strings.Join(near, " or "))}
 }
 
 // lsmagic lists the magics with their summaries.

@@ -104,3 +104,39 @@ func TestNoBoard(t *testing.T) {
 		}
 	}
 }
+
+func TestCellMagics(t *testing.T) {
+	r := NewRegistry(Options{})
+	for name, want := range map[string]CellBody{"host": GoBody, "bash": DataBody, "writefile": DataBody} {
+		if got, ok := LookupCell(name); !ok || got != want {
+			t.Errorf("LookupCell(%q) = %v, %v; want %v", name, got, ok, want)
+		}
+		if m := r.magics[name]; !m.Cell || m.Body != want || (want == DataBody) != (m.RunCell != nil) {
+			t.Errorf("registry's %%%%%s = %+v, want a cell magic with body %v", name, m, want)
+		}
+	}
+	for _, name := range []string{"connect", "hots", ""} {
+		if _, ok := LookupCell(name); ok {
+			t.Errorf("LookupCell(%q) found a cell magic", name)
+		}
+	}
+
+	env := newFakeEnv(t)
+	if err := r.RunCell(context.Background(), "bash", "echo from bash", env); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.stdout.String(); got != "from bash\n" {
+		t.Errorf("%%%%bash printed %q", got)
+	}
+	err := r.RunCell(context.Background(), "bsah -x", "echo no", env)
+	var ue *UsageError
+	if !errors.As(err, &ue) || err.Error() != "unknown cell magic %%bsah: did you mean %%bash?" {
+		t.Errorf("RunCell(bsah) = %v, want an unknown cell magic error suggesting %%%%bash", err)
+	}
+	if err := r.UnknownCell("zzzzzz 1"); err == nil || err.Error() != "unknown cell magic %%zzzzzz: %lsmagic lists the magics" {
+		t.Errorf("UnknownCell(zzzzzz) = %v", err)
+	}
+	if err := r.RunCell(context.Background(), "host", "x := 1", env); err == nil {
+		t.Error("RunCell ran %%host, whose body is the session's")
+	}
+}

@@ -12,12 +12,13 @@ import (
 	"time"
 )
 
-// cellMagics describes the cell magics. The router runs them: %%host in
-// the Go interpreter, %%bash with RunShell, %%writefile with WriteFile.
+// cellMagics are the cell magics. The router runs a Go body (%%host) in
+// its interpreter; a data body goes to the magic's RunCell.
 func cellMagics() []Magic {
 	return []Magic{
 		{
 			Name:    "host",
+			Body:    GoBody,
 			Summary: "Run the cell as Go on this computer (the host), in the kernel's interpreter.",
 			Detail: `Variables persist from one %%host cell to the next. Line magics and
 !commands at column 0 run in order with the Go code; %store there
@@ -32,6 +33,10 @@ kernel's environment, so os.Setenv in a %%host cell is seen. Output is
 shown as it comes; a non-zero exit status is an error; interrupting the
 kernel kills the script and everything it started.`,
 			Cell: true,
+			Body: DataBody,
+			RunCell: func(_ *Registry, ctx context.Context, env Env, _, body string) error {
+				return RunShell(ctx, body, env)
+			},
 		},
 		{
 			Name:    "writefile",
@@ -39,7 +44,9 @@ kernel kills the script and everything it started.`,
 			Summary: "Write the cell's body to a host file, or to a board file with :PATH.",
 			Detail: `-a appends instead of replacing. A relative host PATH is relative to
 the kernel's working directory; :PATH names a file on the board.`,
-			Cell: true,
+			Cell:    true,
+			Body:    DataBody,
+			RunCell: (*Registry).writeFileCell,
 		},
 	}
 }

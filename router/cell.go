@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"strings"
 
+	"github.com/iotkernel/iotkernel/magics"
 	"github.com/iotkernel/iotkernel/pysource"
 )
 
@@ -12,10 +13,9 @@ import (
 type Kind int
 
 const (
-	BoardCell     Kind = iota // MicroPython on the connected board (no cell magic)
-	HostCell                  // %%host: Go in the kernel's interpreter
-	BashCell                  // %%bash: a bash script on the host
-	WriteFileCell             // %%writefile [-a] PATH: the body into a file
+	BoardCell Kind = iota // MicroPython on the connected board (no cell magic)
+	HostCell              // %%host: Go in the kernel's interpreter
+	MagicCell             // %%bash, %%writefile...: the body goes whole to the magic
 )
 
 // Segment is one piece of a cell body: code for the cell's language, a
@@ -44,10 +44,8 @@ type Cell struct {
 	Segments []Segment
 }
 
-// cellMagics maps a cell magic's name to its kind.
-var cellMagics = map[string]Kind{"host": HostCell, "bash": BashCell, "writefile": WriteFileCell}
-
-// Parse splits a cell into its kind and segments. Line magics and shell
+// Parse splits a cell into its kind and segments; the magics package says
+// which cell magics exist and what their bodies are. Line magics and shell
 // commands are recognised only at column 0, only in Board and Host cells:
 // in a %%bash or %%writefile body every line is data.
 func Parse(code string) Cell {
@@ -55,8 +53,11 @@ func Parse(code string) Cell {
 	first, rest, hasRest := strings.Cut(code, "\n")
 	if m, ok := strings.CutPrefix(strings.TrimRight(first, " \t\r"), "%%"); ok {
 		name, _, _ := strings.Cut(m, " ")
-		if kind, ok := cellMagics[name]; ok {
-			c.Kind, c.Magic, c.BodyLine = kind, m, 2
+		if body, ok := magics.LookupCell(name); ok {
+			c.Kind, c.Magic, c.BodyLine = MagicCell, m, 2
+			if body == magics.GoBody {
+				c.Kind = HostCell
+			}
 			c.Body = ""
 			if hasRest {
 				c.Body = rest

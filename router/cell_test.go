@@ -32,8 +32,8 @@ func TestParse(t *testing.T) {
 		{"percent inside Go raw string is code", "%%host\ns := `\n%v\n`\n%store s",
 			Cell{Kind: HostCell, Magic: "host", Body: "s := `\n%v\n`\n%store s", BodyLine: 2,
 				Segments: []Segment{{Code, "s := `\n%v\n`", 2}, {LineMagic, "store s", 5}}}},
-		{"bash body is data", "%%bash\n%notmagic\n!x", Cell{Kind: BashCell, Magic: "bash", Body: "%notmagic\n!x", BodyLine: 2}},
-		{"writefile", "%%writefile -a :main.py\nprint(1)", Cell{Kind: WriteFileCell, Magic: "writefile -a :main.py", Body: "print(1)", BodyLine: 2}},
+		{"bash body is data", "%%bash\n%notmagic\n!x", Cell{Kind: MagicCell, Magic: "bash", Body: "%notmagic\n!x", BodyLine: 2}},
+		{"writefile", "%%writefile -a :main.py\nprint(1)", Cell{Kind: MagicCell, Magic: "writefile -a :main.py", Body: "print(1)", BodyLine: 2}},
 		{"only a magic", "%lsmagic", Cell{Kind: BoardCell, Body: "%lsmagic", BodyLine: 1, Segments: []Segment{{LineMagic, "lsmagic", 1}}}},
 		{"blank cell", "  \n", Cell{Kind: BoardCell, Body: "  \n", BodyLine: 1}},
 		{"unknown cell magic", "%%hots\nx", Cell{Kind: -1, Magic: "hots", Body: "%%hots\nx", BodyLine: 1}},
@@ -62,24 +62,6 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse(%q) (-want +got):\n%s", c.code, diff)
 			}
 		})
-	}
-}
-
-func TestClosest(t *testing.T) {
-	names := []string{"softreset", "hardreset", "store", "connect", "lsmagic", "host", "bash"}
-	cases := []struct {
-		word string
-		want []string
-	}{
-		{"sofreset", []string{"softreset"}},
-		{"hots", []string{"host"}},
-		{"conect", []string{"connect"}},
-		{"zzzzzz", nil},
-	}
-	for _, c := range cases {
-		if got := closest(c.word, names, 3); !cmp.Equal(got, c.want) {
-			t.Errorf("closest(%q) = %v, want %v", c.word, got, c.want)
-		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/iotkernel/iotkernel/host"
@@ -105,74 +104,4 @@ func textError(name, msg string) *kernel.CellError {
 	lines[0] = name + ": " + lines[0]
 	value, _, _ := strings.Cut(msg, "\n")
 	return &kernel.CellError{Name: name, Value: value, Traceback: lines}
-}
-
-// unknownCellMagic reports a %%name this kernel lacks, naming the closest.
-func unknownCellMagic(line string) error {
-	name, _, _ := strings.Cut(line, " ")
-	var names []string
-	for n := range cellMagics {
-		names = append(names, n)
-	}
-	msg := fmt.Sprintf("unknown cell magic %%%%%s", name)
-	if s := closest(name, names, 3); len(s) > 0 {
-		msg += fmt.Sprintf(" (did you mean %%%%%s?)", strings.Join(s, ", %%"))
-	}
-	return &kernel.CellError{Name: "UsageError", Value: msg, Traceback: []string{"UsageError: " + msg}}
-}
-
-// closest returns up to n names within a small edit distance of word,
-// nearest first: typos of one or two keys, swapped letters, or a prefix.
-func closest(word string, names []string, n int) []string {
-	type cand struct {
-		name string
-		d    int
-	}
-	word = strings.ToLower(word)
-	limit := max(1, len([]rune(word))/3)
-	var cs []cand
-	for _, name := range names {
-		d := editDistance(word, strings.ToLower(name))
-		if d <= limit || (len(word) >= 2 && strings.HasPrefix(name, word)) {
-			cs = append(cs, cand{name, d})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].d != cs[j].d {
-			return cs[i].d < cs[j].d
-		}
-		return cs[i].name < cs[j].name
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < n; i++ {
-		out = append(out, cs[i].name)
-	}
-	return out
-}
-
-// editDistance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of neighbours cost 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

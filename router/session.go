@@ -153,7 +153,7 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	defer s.running.Store(false)
 	c := Parse(code)
 	if c.Unknown() {
-		return unknownCellMagic(c.Magic)
+		return cellError(s.magics.UnknownCell(c.Magic))
 	}
 	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
 	switch c.Kind {
@@ -161,17 +161,9 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
 		return s.runSegments(ctx, c, env, s.runBoard)
-	case BashCell:
-		return cellError(magics.RunShell(ctx, c.Body, env))
-	case WriteFileCell:
-		_, args, _ := strings.Cut(c.Magic, " ")
-		// As in IPython, the file ends with a newline even though the
-		// cell's text does not.
-		body := c.Body
-		if body != "" && !strings.HasSuffix(body, "\n") {
-			body += "\n"
-		}
-		return cellError(magicOutOfMemory("%%writefile", s.magics.WriteFile(ctx, args, body, env)))
+	case MagicCell:
+		name, _, _ := strings.Cut(c.Magic, " ")
+		return cellError(magicOutOfMemory("%%"+name, s.magics.RunCell(ctx, c.Magic, c.Body, env)))
 	}
 	return fmt.Errorf("cell kind %d has no runner", c.Kind)
 }

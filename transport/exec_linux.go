@@ -36,7 +36,11 @@ type procLink struct {
 	name   string
 	exited chan struct{} // closed once the process was reaped
 	state  error         // how it ended; read after exited
+	tail   []byte        // the last bytes read, for ProcessExitError; Read's alone
 }
+
+// tailSize bounds procLink.tail: enough for a line of an error message.
+const tailSize = 256
 
 func (p *procLink) wait() {
 	p.state = p.cmd.Wait()
@@ -45,6 +49,12 @@ func (p *procLink) wait() {
 
 func (p *procLink) Read(b []byte) (int, error) {
 	n, err := p.ptmx.Read(b)
+	if n > 0 {
+		p.tail = append(p.tail, b[:n]...)
+		if len(p.tail) > tailSize {
+			p.tail = append(p.tail[:0], p.tail[len(p.tail)-tailSize:]...)
+		}
+	}
 	if err != nil && !errors.Is(err, os.ErrClosed) {
 		// The pty reports EIO once the process is gone; say how it ended.
 		select {
@@ -57,7 +67,7 @@ func (p *procLink) Read(b []byte) (int, error) {
 			if p.state != nil {
 				status = p.state.Error()
 			}
-			err = fmt.Errorf("process %s exited (%s): %w", p.name, status, err)
+			err = &ProcessExitError{Name: p.name, Status: status, LastLine: lastLine(p.tail), Err: err}
 		default:
 		}
 	}
