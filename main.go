@@ -23,7 +23,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
+	"github.com/iotkernel/iotkernel/internal/proc"
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/kernelspec"
 	"github.com/iotkernel/iotkernel/router"
@@ -130,6 +132,11 @@ func runKernel(args []string) error {
 		return err
 	}
 	defer closeLog()
+	// Every process the kernel's cells start joins its session, which is
+	// how they are all found and ended when it stops.
+	if err := proc.Lead(); err != nil {
+		log.Info("the kernel cannot lead a session of its own: at exit it ends only the processes still descended from it", "err", err)
+	}
 
 	ci, err := kernel.ReadConnectionFile(*connFile)
 	if err != nil {
@@ -168,6 +175,12 @@ func runKernel(args []string) error {
 	// restarted kernel can reopen it).
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// The front end that started the kernel dying ends it the same way.
+	ctx, stopWatch, err := proc.WatchParent(ctx, os.Getenv("JPY_PARENT_PID"), parentPoll)
+	if err != nil {
+		log.Warn("not watching the front end", "err", err)
+	}
+	defer stopWatch()
 	sigint := make(chan os.Signal, 1)
 	signal.Notify(sigint, os.Interrupt)
 	go func() {
@@ -178,9 +191,23 @@ func runKernel(args []string) error {
 	}()
 	log.Info("kernel started", "version", version, "ip", ci.IP, "shell_port", ci.ShellPort)
 	restart, err := k.Run(ctx)
+	// The board is released by now; end what the cells left running.
+	if n, perr := proc.EndChildren(childGrace); n > 0 || perr != nil {
+		log.Info("ended the processes the kernel's cells started", "count", n, "err", perr)
+	}
 	log.Info("kernel stopped", "restart", restart, "err", err)
 	return err
 }
+
+const (
+	// parentPoll is how often the kernel checks that its front end is
+	// alive: a shutdown well within 2 s of its death, for two system calls
+	// five times a second.
+	parentPoll = 200 * time.Millisecond
+	// childGrace is how long the processes the cells started have between
+	// SIGTERM and SIGKILL when the kernel stops.
+	childGrace = 500 * time.Millisecond
+)
 
 // newLogger logs to stderr, never stdout, and to file if given.
 func newLogger(file, level string) (*slog.Logger, func(), error) {
