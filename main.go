@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/iotkernel/iotkernel/crash"
 	"github.com/iotkernel/iotkernel/internal/proc"
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/kernelspec"
@@ -144,10 +145,12 @@ func runKernel(args []string) error {
 	}
 	log.Debug("connection file", "path", *connFile, "ip", ci.IP, "shell", ci.ShellPort, "iopub", ci.IOPubPort,
 		"stdin", ci.StdinPort, "control", ci.ControlPort, "hb", ci.HBPort)
-	sess, err := router.NewSession(router.Options{Logger: log})
+	sess, crashLog, err := kernelSession(*connFile, log, router.Options{Logger: log})
 	if err != nil {
 		return err
 	}
+	// Only a clean end removes the crash files: a fatal error skips this.
+	defer crashLog.Close()
 	k, err := kernel.New(kernel.Config{
 		Connection: ci,
 		Executor:   sess,
@@ -209,24 +212,50 @@ const (
 	childGrace = 500 * time.Millisecond
 )
 
+// kernelSession builds the session of the kernel whose connection file
+// is connFile, with the crash log kept next to that file: what the
+// previous kernel left there is reported by the first cell.
+func kernelSession(connFile string, log *slog.Logger, opts router.Options) (*router.Session, *crash.Log, error) {
+	crashLog, err := crash.Open(connFile, log)
+	if err != nil {
+		log.Warn("no crash reports for this kernel", "err", err)
+	}
+	if p := crashLog.Previous(); p.Died() {
+		log.Warn("the previous kernel died; the first cell reports why", "crash_output", p.CrashFile)
+	}
+	opts.Crash = crashLog
+	sess, err := router.NewSession(opts)
+	if err != nil {
+		crashLog.Close()
+		return nil, nil, err
+	}
+	return sess, crashLog, nil
+}
+
 // newLogger logs to stderr, never stdout, and to file if given.
 func newLogger(file, level string) (*slog.Logger, func(), error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
-	var w io.Writer = os.Stderr
+	var w io.Writer = stderr{}
 	closeFn := func() {}
 	if file != "" {
 		f, err := os.OpenFile(file, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--log-file: %w", err)
 		}
-		w = io.MultiWriter(os.Stderr, f)
+		w = io.MultiWriter(stderr{}, f)
 		closeFn = func() { f.Close() }
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})), closeFn, nil
 }
+
+// stderr writes to os.Stderr as it is at each write: crash.Open points
+// it elsewhere once the kernel starts.
+type stderr struct{}
+
+func (stderr) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
 
 func listBoards() error {
 	ports, err := transport.Discover(context.Background())

@@ -100,7 +100,7 @@ type svgDoc struct {
 		Points string `xml:"points,attr"`
 	} `xml:"polyline"`
 	Groups []struct {
-		Class string `xml:"class,attr"`
+		Class string   `xml:"class,attr"`
 		Texts []string `xml:"text"`
 	} `xml:"g"`
 }

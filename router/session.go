@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/iotkernel/iotkernel/boardpy"
+	"github.com/iotkernel/iotkernel/crash"
 	"github.com/iotkernel/iotkernel/host"
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/magics"
@@ -45,6 +46,10 @@ type Options struct {
 	Magics magics.Options
 	// StorePath is the %store file; default store.DefaultPath().
 	StorePath string
+	// Crash records the running %%host cell and the board for the report
+	// after a fatal error, and holds what the previous kernel left; nil
+	// records nothing.
+	Crash *crash.Log
 }
 
 // Session is one kernel's state: the host interpreter, the board, the
@@ -60,6 +65,9 @@ type Session struct {
 
 	boardMu sync.Mutex
 	board   Board // nil until %connect
+
+	crash        *crash.Log
+	crashChecked bool // the first cell has shown what the previous kernel left
 
 	storeMu   sync.Mutex
 	storePath string
@@ -97,6 +105,7 @@ func NewSession(opts Options) (*Session, error) {
 		magics:    magics.NewRegistry(opts.Magics),
 		storePath: opts.StorePath,
 		hostReady: make(chan struct{}),
+		crash:     opts.Crash,
 	}
 	s.hostOpts = host.Options{Logger: log}
 	go func() {
@@ -123,6 +132,11 @@ func (s *Session) setBoard(b Board) Board {
 	defer s.boardMu.Unlock()
 	old := s.board
 	s.board = b
+	if b != nil {
+		s.crash.Board(b.URL())
+	} else {
+		s.crash.Board("")
+	}
 	return old
 }
 
@@ -151,6 +165,10 @@ func LanguageInfo() map[string]any {
 func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) error {
 	s.running.Store(true)
 	defer s.running.Store(false)
+	if !s.crashChecked {
+		s.crashChecked = true
+		s.afterCrash(ctx, out)
+	}
 	c := Parse(code)
 	if c.Unknown() {
 		return cellError(s.magics.UnknownCell(c.Magic))
@@ -158,6 +176,8 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
 	switch c.Kind {
 	case HostCell:
+		s.crash.Running(c.Body)
+		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
 		return s.runSegments(ctx, c, env, s.runBoard)

@@ -1,0 +1,241 @@
+// Package crash owns what a kernel leaves behind for the next one when a
+// fatal runtime error kills it (a stack overflow, concurrent map writes,
+// running out of memory: Go cannot recover from these): the runtime's
+// crash output, the %%host cell that was running, and the board the
+// kernel was connected to. When Jupyter restarts the kernel, the new one
+// reads them back, shows the first cell what killed its predecessor, and
+// reconnects the board.
+//
+// The files live next to the connection file (Jupyter's runtime dir),
+// named after it, so the kernel Jupyter restarts with the same
+// connection file finds them; a kernel that shuts down cleanly removes
+// them.
+//
+// runtime/debug.SetCrashOutput copies a crash's goroutine traces to a
+// file, but not the "fatal error: ..." line of a fatal error, which the
+// runtime prints before it counts as crashing. So where it can (Unix),
+// Open points the process's file descriptor 2 itself at the crash file,
+// and gives os.Stderr a copy of the original descriptor, for the kernel's
+// log; elsewhere it uses SetCrashOutput.
+package crash
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// File name suffixes, after the connection file's name without ".json".
+const (
+	crashSuffix = ".iotkernel-crash.txt"          // the runtime's fatal error output
+	prevSuffix  = ".iotkernel-crash-previous.txt" // the previous kernel's, kept for the user
+	cellSuffix  = ".iotkernel-cell.txt"           // the %%host cell running, or the last one
+	boardSuffix = ".iotkernel-board.txt"          // the connected board's URL
+)
+
+// The first byte of the cell file says whether the cell was still
+// running when the kernel died.
+const (
+	cellRunning  = 'R'
+	cellFinished = 'F'
+)
+
+// Log records what a running kernel is doing, for the next kernel to
+// report if this one dies. Its methods are safe for concurrent use; a
+// nil *Log records nothing.
+type Log struct {
+	log    *slog.Logger
+	prefix string // path of the files without their suffixes
+
+	mu      sync.Mutex
+	crash   *os.File
+	cell    *os.File
+	restore func() // undoes the redirection of the runtime's output
+	prev    Previous
+}
+
+// Previous is what the previous kernel with the same connection file
+// left behind when it did not shut down cleanly.
+type Previous struct {
+	// Crash is the runtime's output for the fatal error; empty when the
+	// kernel died without one (killed by a signal).
+	Crash string
+	// Cell is the source of the %%host cell it ran last, and Running
+	// whether that cell was still running.
+	Cell    string
+	Running bool
+	// Board is the URL of the board it was connected to, or "".
+	Board string
+	// CrashFile is where the crash output was kept.
+	CrashFile string
+	// When is when the crash output was written (the time of death).
+	When time.Time
+}
+
+// Died reports whether there is anything to tell: the previous kernel
+// crashed, or was killed while running a cell.
+func (p Previous) Died() bool { return p.Crash != "" || p.Running }
+
+// Open reads what the previous kernel of connFile left, then starts
+// recording for this one: from now on a fatal error's output goes to the
+// crash file (and no longer to the original standard error). Call it
+// before anything keeps os.Stderr. It returns an error only when nothing
+// can be recorded; the kernel runs without crash reports then.
+func Open(connFile string, log *slog.Logger) (*Log, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, name := filepath.Split(connFile)
+	name = strings.TrimSuffix(name, ".json")
+	l := &Log{log: log, prefix: filepath.Join(dir, name)}
+	l.prev = l.readPrevious()
+	if l.prev.Crash != "" {
+		if err := os.Rename(l.prefix+crashSuffix, l.prefix+prevSuffix); err == nil {
+			l.prev.CrashFile = l.prefix + prevSuffix
+		}
+	}
+
+	crash, err := os.OpenFile(l.prefix+crashSuffix, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("crash report file: %w", err)
+	}
+	restore, err := redirectCrashOutput(crash)
+	if err != nil {
+		crash.Close()
+		return nil, fmt.Errorf("crash report file: %w", err)
+	}
+	cell, err := os.OpenFile(l.prefix+cellSuffix, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
+	if err != nil {
+		restore()
+		crash.Close()
+		return nil, fmt.Errorf("cell record file: %w", err)
+	}
+	l.crash, l.cell, l.restore = crash, cell, restore
+	if l.prev.Board != "" {
+		// Kept until this kernel connects elsewhere or shuts down, so
+		// that a crash before the reconnection still remembers it.
+		l.Board(l.prev.Board)
+	} else {
+		os.Remove(l.prefix + boardSuffix)
+	}
+	return l, nil
+}
+
+// setCrashOutput is the portable way, which misses the fatal error line.
+func setCrashOutput(f *os.File) (restore func(), err error) {
+	if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+		return nil, err
+	}
+	return func() { debug.SetCrashOutput(nil, debug.CrashOptions{}) }, nil
+}
+
+func (l *Log) readPrevious() Previous {
+	p := Previous{CrashFile: l.prefix + crashSuffix}
+	if b, err := os.ReadFile(p.CrashFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		p.Crash = string(b)
+		if fi, err := os.Stat(p.CrashFile); err == nil {
+			p.When = fi.ModTime()
+		}
+	}
+	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) > 0 {
+		p.Running = b[0] == cellRunning
+		p.Cell = string(b[1:])
+	}
+	if b, err := os.ReadFile(l.prefix + boardSuffix); err == nil {
+		p.Board = strings.TrimSpace(string(b))
+	}
+	if !p.Died() {
+		// Killed between cells: nothing worth reporting, but its board
+		// is reconnected all the same.
+		p.Cell = ""
+	}
+	return p
+}
+
+// Previous returns what the previous kernel left behind.
+func (l *Log) Previous() Previous {
+	if l == nil {
+		return Previous{}
+	}
+	return l.prev
+}
+
+// Running records that a %%host cell with this source starts.
+func (l *Log) Running(code string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cell == nil {
+		return
+	}
+	buf := make([]byte, 0, 1+len(code))
+	buf = append(append(buf, cellRunning), code...)
+	if _, err := l.cell.WriteAt(buf, 0); err != nil {
+		l.log.Warn("crash: record the running cell", "err", err)
+		return
+	}
+	l.cell.Truncate(int64(len(buf)))
+}
+
+// Finished records that the cell Running recorded has ended.
+func (l *Log) Finished() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cell != nil {
+		l.cell.WriteAt([]byte{cellFinished}, 0)
+	}
+}
+
+// Board records the URL of the board now connected, "" for none.
+func (l *Log) Board(url string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	path := l.prefix + boardSuffix
+	if url == "" {
+		os.Remove(path)
+		return
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(url+"\n"), 0o600); err != nil {
+		l.log.Warn("crash: record the board", "err", err)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.log.Warn("crash: record the board", "err", err)
+	}
+}
+
+// Close ends recording at a clean shutdown: the files are removed, so the
+// next kernel reports nothing and connects no board by itself.
+func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.crash == nil {
+		return nil
+	}
+	l.restore()
+	l.crash.Close()
+	l.cell.Close()
+	l.crash, l.cell = nil, nil
+	for _, s := range []string{crashSuffix, prevSuffix, cellSuffix, boardSuffix} {
+		os.Remove(l.prefix + s)
+	}
+	return nil
+}

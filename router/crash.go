@@ -1,0 +1,33 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/iotkernel/iotkernel/kernel"
+)
+
+// afterCrash runs before the first cell of a kernel that replaces one
+// that died: it shows what killed the previous kernel and reconnects the
+// board it had, as it was (opening a link enters the raw REPL, which
+// interrupts what the board runs but keeps its variables).
+func (s *Session) afterCrash(ctx context.Context, out kernel.Output) {
+	p := s.crash.Previous()
+	var b strings.Builder
+	b.WriteString(p.Report())
+	if p.Board != "" && s.currentBoard() == nil {
+		board, err := s.open(ctx, p.Board)
+		if err != nil {
+			fmt.Fprintf(&b, "Could not reconnect the board %s: %v\n(%%connect %s tries again.)\n", p.Board, err, p.Board)
+		} else {
+			s.setBoard(board)
+			fmt.Fprintf(&b, "Reconnected the board %s, without resetting it.\n", p.Board)
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+		io.WriteString(out.Stderr(), b.String())
+	}
+}
