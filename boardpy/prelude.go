@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// An Execer runs Python on a board: Exec returns when the board ran code,
-// writing what it printed to stdout as it comes, and a Python exception
-// on the board is an error (*transport.ExecError for a real board).
-// *transport.Board is one.
+// An Execer runs Python on a board: Exec writes what code prints to
+// stdout as it comes and returns when the board ran it, or when ctx is
+// done and the board stopped it; a Python exception on the board is an
+// error (*transport.ExecError for a real board). *transport.Board is one.
 type Execer interface {
 	Exec(ctx context.Context, code string, stdout, stderr io.Writer) error
 }

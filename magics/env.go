@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/store"
 	"github.com/iotkernel/iotkernel/transport"
 )
@@ -16,8 +17,9 @@ import (
 type Board interface {
 	// Exec runs Python code on the board, writing its output as it comes;
 	// it returns when the board is ready again or ctx is done. A Python
-	// exception on the board is a *transport.ExecError.
-	Exec(ctx context.Context, code string, stdout, stderr io.Writer) error
+	// exception on the board is a *transport.ExecError. Magics pass the
+	// board to package boardpy, which writes the code.
+	boardpy.Execer
 	// SoftReset and HardReset reset the board, writing what it prints.
 	SoftReset(ctx context.Context, out io.Writer) error
 	HardReset(ctx context.Context, out io.Writer) error
