@@ -172,6 +172,9 @@ def test_parent_death_ends_kernel_and_children(board_env, detached_pids):
         kc.wait_for_ready(timeout=30)
         fam, detached = start_children(kc, kernel_pid)
         detached_pids.append(detached)
+        # The board is busy, as the one that spun for an hour was.
+        kc.execute("while True:\n    pass")
+        time.sleep(0.2)  # let it start; the kernel must end whenever the front end dies
         kc.stop_channels()
 
         launcher.kill()
