@@ -272,7 +272,7 @@ func isoDate(t time.Time) string {
 // so that a replayed one is refused. A signature is used once, when its
 // message is accepted; a second sighting is refused and needs no refresh,
 // so least recently used is least recently accepted, and a ring of n
-// entries forgets the oldest one at a time: memory is flat (about 80 bytes
+// entries forgets the oldest one at a time: memory is flat (about 100 bytes
 // an entry with hmac-sha256) however long the kernel runs, where halving
 // or random culling would let a just-forgotten batch through at once.
 type replayGuard struct {
@@ -283,7 +283,7 @@ type replayGuard struct {
 
 // replayMemory is how many signatures a kernel remembers: jupyter_client's
 // digest history size. A client sends a handful of signed messages per
-// cell, so this covers thousands of cells (days of work) in about 5 MiB;
+// cell, so this covers thousands of cells (days of work) in about 6 MiB;
 // replaying an older message needs 65536 newer ones to have passed first.
 const replayMemory = 1 << 16
 
