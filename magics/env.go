@@ -63,6 +63,10 @@ type Env interface {
 	// defined in the old one, sorted.
 	ResetHost(ctx context.Context) (lost []string, err error)
 
+	// SetPlot makes the session plot the output of the board cells that
+	// follow with o (%plot on), or stop with nil.
+	SetPlot(o *PlotOptions)
+
 	// Store returns the %store store, opened on first use.
 	Store() (*store.Store, error)
 

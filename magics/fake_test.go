@@ -59,6 +59,7 @@ type fakeEnv struct {
 	dir            string
 	environ        []string
 	lost           []string // what ResetHost reports lost
+	plot           *PlotOptions
 	resets         int
 }
 
@@ -117,6 +118,8 @@ func (e *fakeEnv) DefineGo(name string, v any) error {
 	e.goVars[name] = v
 	return nil
 }
+func (e *fakeEnv) SetPlot(o *PlotOptions) { e.plot = o }
+
 func (e *fakeEnv) ResetHost(ctx context.Context) ([]string, error) {
 	e.resets++
 	return e.lost, nil

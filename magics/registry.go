@@ -27,7 +27,8 @@ type Magic struct {
 	Body CellBody
 	// New declares the magic's flags on fs, a fresh FlagSet for each call,
 	// and returns the function that runs the magic once fs is parsed,
-	// given the remaining arguments. Nil for cell magics.
+	// given the remaining arguments. A cell magic has none, or one that
+	// only declares the flags of its first line (for its usage text).
 	New func(fs *flag.FlagSet) func(ctx context.Context, env Env, args []string) error
 	// RunCell runs a cell magic with a DataBody: args is the rest of its
 	// line, body the cell below it.
@@ -45,6 +46,10 @@ const (
 	// DataBody is text handed whole to the magic's RunCell (%%bash,
 	// %%writefile): no line in it is a magic.
 	DataBody
+	// BoardBody is MicroPython run on the board as a plain board cell
+	// (line magics and !commands included); the magic changes how the
+	// session shows its output (%%plot).
+	BoardBody
 )
 
 // LookupCell returns what the body of the cell magic name is ("host",
@@ -73,6 +78,15 @@ type Options struct {
 	ChunkSize int
 }
 
+// key is where m is kept in a Registry: a line magic by its name, a cell
+// magic by "%" and its name, so that %time and %%time can both exist.
+func key(m Magic) string {
+	if m.Cell {
+		return "%" + m.Name
+	}
+	return m.Name
+}
+
 // A Registry holds the magics of a kernel. It keeps no state between
 // calls besides its options, so one Registry can serve several sessions;
 // Run is safe for concurrent use.
@@ -97,7 +111,7 @@ func NewRegistry(opts Options) *Registry {
 	}
 	r := &Registry{opts: opts, magics: make(map[string]Magic)}
 	for _, m := range r.all() {
-		r.magics[m.Name] = m
+		r.magics[key(m)] = m
 	}
 	return r
 }
@@ -112,6 +126,7 @@ func (r *Registry) all() []Magic {
 		r.cd(), r.hostreset(),
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
+		r.plotLine(),
 	}
 	return append(ms, cellMagics()...)
 }
@@ -121,21 +136,21 @@ func (r *Registry) all() []Magic {
 // "%bash", so that "%" + name is what the user types.
 func (r *Registry) Names() []string {
 	names := make([]string, 0, len(r.magics))
-	for _, m := range r.magics {
-		if m.Cell {
-			names = append(names, "%"+m.Name)
-		} else {
-			names = append(names, m.Name)
-		}
+	for k := range r.magics {
+		names = append(names, k)
 	}
 	sort.Strings(names)
 	return names
 }
 
 // Usage returns the help text of the named magic (without '%'; a cell
-// magic may be named "%bash" too), or "" when there is no such magic.
+// magic may be named "%bash" too, and is the one meant when a line magic
+// has the same name), or "" when there is no such magic.
 func (r *Registry) Usage(name string) string {
-	m, ok := r.magics[strings.TrimPrefix(name, "%")]
+	m, ok := r.magics[name]
+	if !ok {
+		m, ok = r.magics["%"+name]
+	}
 	if !ok {
 		return ""
 	}
@@ -193,20 +208,25 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 	name := args[0]
 	if cellName, ok := strings.CutPrefix(name, "%"); ok {
 		// "%%bash" below a cell's first line reaches here as "%bash".
-		if cell, ok := r.magics[cellName]; ok && cell.Cell {
+		if cell, ok := r.magics["%"+cellName]; ok {
+			if slices.Contains(args[1:], "-h") || slices.Contains(args[1:], "--help") {
+				_, err := io.WriteString(env.Stdout(), r.Usage(name))
+				return err
+			}
 			return misplacedCellMagic(cell)
 		}
 	}
 	m, ok := r.magics[name]
 	if !ok {
-		return r.unknown(name)
-	}
-	if m.Cell {
+		cell, ok := r.magics["%"+name]
+		if !ok {
+			return r.unknown(name)
+		}
 		if slices.Contains(args[1:], "-h") || slices.Contains(args[1:], "--help") {
-			_, err := io.WriteString(env.Stdout(), r.Usage(name))
+			_, err := io.WriteString(env.Stdout(), r.Usage("%"+name))
 			return err
 		}
-		return misplacedCellMagic(m)
+		return misplacedCellMagic(cell)
 	}
 	fs := flag.NewFlagSet("%"+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -231,8 +251,8 @@ func (r *Registry) Run(ctx context.Context, line string, env Env) error {
 // a *UsageError naming the closest ones.
 func (r *Registry) RunCell(ctx context.Context, line, body string, env Env) error {
 	name, args, _ := strings.Cut(line, " ")
-	m, ok := r.magics[name]
-	if !ok || !m.Cell {
+	m, ok := r.magics["%"+name]
+	if !ok {
 		return r.unknownCell(name)
 	}
 	if m.RunCell == nil {
@@ -287,9 +307,9 @@ func (r *Registry) unknownOf(name string, cell bool) error {
 		prefix, what = "%%", "cell magic"
 	}
 	var names []string
-	for n, m := range r.magics {
+	for _, m := range r.magics {
 		if m.Cell == cell {
-			names = append(names, n)
+			names = append(names, m.Name)
 		}
 	}
 	near := suggest(name, names)

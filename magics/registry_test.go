@@ -30,12 +30,12 @@ func TestHelpFromUsage(t *testing.T) {
 	r := NewRegistry(Options{})
 	for _, name := range r.Names() {
 		env := newFakeEnv(t)
-		line := strings.TrimPrefix(name, "%") + " -h"
+		line := name + " -h" // "%%bash -h" reaches the registry as "%bash -h"
 		out := mustRun(t, r, env, line)
 		if out != r.Usage(name) {
 			t.Errorf("%%%s printed %q, want Usage %q", line, out, r.Usage(name))
 		}
-		m := r.magics[strings.TrimPrefix(name, "%")]
+		m := r.magics[name]
 		if !strings.HasPrefix(out, "usage: "+synopsis(m)+"\n") || !strings.Contains(out, m.Summary) {
 			t.Errorf("usage of %s = %q, want synopsis and summary", name, out)
 		}
@@ -111,7 +111,7 @@ func TestCellMagics(t *testing.T) {
 		if got, ok := LookupCell(name); !ok || got != want {
 			t.Errorf("LookupCell(%q) = %v, %v; want %v", name, got, ok, want)
 		}
-		if m := r.magics[name]; !m.Cell || m.Body != want || (want == DataBody) != (m.RunCell != nil) {
+		if m := r.magics["%"+name]; !m.Cell || m.Body != want || (want == DataBody) != (m.RunCell != nil) {
 			t.Errorf("registry's %%%%%s = %+v, want a cell magic with body %v", name, m, want)
 		}
 	}

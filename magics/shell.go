@@ -48,6 +48,7 @@ the kernel's working directory; :PATH names a file on the board.`,
 			Body:    DataBody,
 			RunCell: (*Registry).writeFileCell,
 		},
+		plotCell(),
 	}
 }
 

@@ -38,7 +38,7 @@ const (
 // Cell is a parsed cell.
 type Cell struct {
 	Kind     Kind
-	Magic    string // the cell magic's line without "%%" ("host", "writefile -a x.py")
+	Magic    string // the cell magic's line without "%%" ("host", "writefile -a x.py"); "" for a plain board cell
 	Body     string // everything after the cell magic line (the whole cell for Board)
 	BodyLine int    // 1-based line where Body starts
 	Segments []Segment
@@ -55,8 +55,11 @@ func Parse(code string) Cell {
 		name, _, _ := strings.Cut(m, " ")
 		if body, ok := magics.LookupCell(name); ok {
 			c.Kind, c.Magic, c.BodyLine = MagicCell, m, 2
-			if body == magics.GoBody {
+			switch body {
+			case magics.GoBody:
 				c.Kind = HostCell
+			case magics.BoardBody:
+				c.Kind = BoardCell
 			}
 			c.Body = ""
 			if hasRest {

@@ -80,6 +80,8 @@ func (e *cellEnv) DefineGo(name string, v any) error {
 	return in.Define(name, v)
 }
 
+func (e *cellEnv) SetPlot(o *magics.PlotOptions) { e.s.plot = o }
+
 func (e *cellEnv) ResetHost(ctx context.Context) ([]string, error) {
 	return e.s.resetHost()
 }

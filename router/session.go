@@ -69,6 +69,8 @@ type Session struct {
 	crash        *crash.Log
 	crashChecked bool // the first cell has shown what the previous kernel left
 
+	plot *magics.PlotOptions // %plot on: plot every board cell's output
+
 	storeMu   sync.Mutex
 	storePath string
 	store     *store.Store // opened by the first %store
@@ -180,7 +182,7 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
-		return s.runSegments(ctx, c, env, s.runBoard)
+		return s.runBoardCell(ctx, c, env)
 	case MagicCell:
 		name, _, _ := strings.Cut(c.Magic, " ")
 		return cellError(magicOutOfMemory("%%"+name, s.magics.RunCell(ctx, c.Magic, c.Body, env)))

@@ -1,8 +1,10 @@
 package display
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,7 +39,7 @@ type Chart struct {
 // samples (all of them when window is 0) and returns it.
 func (d *Display) Plot(title string, window int) *Chart {
 	c := &Chart{chart: plot.NewChart(title, window)}
-	c.h = d.SVG(string(c.chart.SVG(0, 0)))
+	c.h = d.Data(c.bundle())
 	c.drawn = time.Now()
 	return c
 }
@@ -70,6 +72,15 @@ func (c *Chart) Line(s string) bool {
 	}
 	c.changed()
 	return true
+}
+
+// Names returns the names of the chart's series, in order of appearance.
+func (c *Chart) Names() []string {
+	var names []string
+	for _, s := range c.chart.Series() {
+		names = append(names, s.Name)
+	}
+	return names
 }
 
 // Values returns every value of the named series ("1" for the first
@@ -123,6 +134,21 @@ func (c *Chart) changed() {
 }
 
 func (c *Chart) drawLocked() {
-	c.h.SVG(string(c.chart.SVG(0, 0)))
+	c.h.Update(c.bundle())
 	c.drawn = time.Now()
+}
+
+// bundle is the chart's picture, with a line of text for front ends
+// that show no images (jupyter console, a text diff of the notebook).
+func (c *Chart) bundle() Bundle {
+	names := c.Names()
+	n := c.chart.Samples()
+	text := fmt.Sprintf("plot: %d series, %d samples", len(names), n)
+	if len(names) > 0 {
+		text = fmt.Sprintf("plot: %d series (%s), %d samples", len(names), strings.Join(names, ", "), n)
+	}
+	if c.chart.Window > 0 && n > c.chart.Window {
+		text += fmt.Sprintf(", the last %d drawn", c.chart.Window)
+	}
+	return Bundle{"image/svg+xml": string(c.chart.SVG(0, 0)), "text/plain": text}
 }
