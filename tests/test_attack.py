@@ -304,6 +304,55 @@ def test_idle_connections_do_not_block_a_real_client(kernel):
     assert kernel.alive()
 
 
+def stuck_connection(kernel, name, peer):
+    """A ZMTP connection with a tiny receive buffer whose reader never reads."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", kernel.port(name)))
+    s.sendall(GREETING + ready(peer))
+    return s
+
+
+def test_clients_that_stop_reading_do_not_stall_the_others(kernel):
+    """An IOPub subscriber (no key needed) that never reads while a cell
+    prints 10 MB, and a shell client that sends 20,000 signed requests
+    without reading a reply: the others still get their output and
+    replies; the stuck clients are disconnected."""
+    sub = stuck_connection(kernel, "iopub", b"SUB")
+    sub.sendall(frame(b"\x01"))  # subscribe to everything
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    try:
+        reply = kernel.kc.execute_interactive(
+            '%%host\nfmt.Print(strings.Repeat(strings.Repeat("x", 99)+"\\n", 100000))',
+            timeout=60, output_hook=lambda m: None)
+        iopub = "%s after %.1f s" % (reply["content"]["status"], time.monotonic() - t0)
+    except Exception as e:
+        iopub = "no idle within 60 s (%s)" % type(e).__name__
+    finally:
+        sub.close()
+
+    shell = stuck_connection(kernel, "shell", b"DEALER")
+    session = Session(key=kernel.key)
+    sent = 0
+    try:
+        for _ in range(20000):
+            frames = session.serialize(session.msg("kernel_info_request", {}))
+            shell.sendall(b"".join(frame(f, more=i < len(frames) - 1) for i, f in enumerate(frames)))
+            sent += 1
+    except (socket.timeout, BrokenPipeError, ConnectionResetError):
+        pass  # the kernel stopped reading it, or disconnected it
+    latency = first_reply_latency(kernel)
+    shell.close()
+    fmt = "no reply within 10 s" if latency is None else "%.1f ms" % (latency * 1000)
+    report("clients that stop reading: a 10 MB cell with a stuck IOPub subscriber: %s; "
+           "a new client's first reply after %d unread shell requests: %s" % (iopub, sent, fmt))
+    assert iopub.startswith("ok"), iopub
+    assert latency is not None, "a client that does not read its replies stalled the shell"
+    assert kernel.alive()
+
+
 def test_random_frames(kernel):
     """10,000 well-framed frames of random flags and bytes over ZMTP
     connections to the five ports: the kernel keeps answering on shell and
