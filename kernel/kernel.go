@@ -35,8 +35,9 @@ type Config struct {
 	Logger     *slog.Logger
 
 	// MaxMessageSize is the largest message, in bytes, accepted from a
-	// client; 0 means DefaultMaxMessageSize. A client that announces a
-	// larger one is disconnected before memory is allocated for it.
+	// client; 0 means DefaultMaxMessageSize, less than 0 no limit. A
+	// client that announces a larger one is disconnected (and logged)
+	// before memory is allocated for it. Decode sees no larger message.
 	MaxMessageSize int64
 }
 
