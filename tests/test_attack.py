@@ -40,6 +40,7 @@ PORTS = {"shell": b"DEALER", "control": b"DEALER", "stdin": b"DEALER", "iopub": 
 OVERSIZES = (1 << 40, 1 << 36, 1 << 31)
 
 REPORT = []
+ALIVE = {}  # test name -> whether the kernel survived it
 
 
 def report(line):
@@ -49,7 +50,9 @@ def report(line):
 @pytest.fixture(scope="module", autouse=True)
 def attack_report(request):
     yield
-    text = "iotkernel attack report\n" + "\n".join(REPORT) + "\n"
+    dead = sorted(name for name, ok in ALIVE.items() if not ok)
+    summary = "kernel survived every attack: %s" % ("yes" if not dead else "NO (%s)" % ", ".join(dead))
+    text = "iotkernel attack report\n" + summary + "\n" + "\n".join(REPORT) + "\n"
     capman = request.config.pluginmanager.getplugin("capturemanager")
     with capman.global_and_fixture_disabled():
         print("\n" + text)
@@ -187,7 +190,9 @@ class Kernel:
                 return
         raise AssertionError("no kernel_info_reply within 60 s on the attacking connection")
 
-    def close(self):
+    def close(self, test=None):
+        if test is not None:
+            ALIVE[test] = self.km.is_alive()
         try:
             self.kc.stop_channels()
             if self.km.is_alive():
@@ -197,10 +202,10 @@ class Kernel:
 
 
 @pytest.fixture
-def kernel():
+def kernel(request):
     k = Kernel()
     yield k
-    k.close()
+    k.close(request.node.name)
 
 
 def test_oversize_frame_headers_on_every_port(kernel):
@@ -538,4 +543,4 @@ def test_max_message_size_flag_closes_only_the_offending_connection():
         assert closed
         assert survived
     finally:
-        k.close()
+        k.close("test_max_message_size_flag_closes_only_the_offending_connection")
