@@ -46,6 +46,7 @@ test: deps deps-boards build
 test-go:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
+	cd third_party/zmq4 && $(GO) test -count=1 -timeout 10m .
 
 test-jupyter: build
 	rm -rf $(TEST_JUPYTER) && mkdir -p $(TEST_JUPYTER) $(ARTIFACTS)

@@ -60,6 +60,12 @@ func transportCap(max int64) int64 {
 // nothing is dropped after it.
 const handshakeTimeout = 5 * time.Second
 
+// stallTimeout is how long a client may stop reading what the kernel
+// sends it before it is disconnected. A socket writes to its clients one
+// at a time, so a subscriber that never reads would otherwise stop IOPub
+// for every client. A client that is only slow keeps its connection.
+const stallTimeout = 5 * time.Second
+
 // Kernel serves one Jupyter connection until shutdown.
 type Kernel struct {
 	cfg     Config
@@ -147,7 +153,7 @@ func New(cfg Config) (*Kernel, error) {
 	for _, s := range socks {
 		*s.s = s.new(bg, zmq4.WithID(zmq4.SocketIdentity(k.session+"-"+s.name)),
 			zmq4.WithMaxMessageSize(transportCap(k.maxBytes)), zmq4.WithHandshakeTimeout(handshakeTimeout),
-			zmq4.WithLogger(zlog))
+			zmq4.WithWriteTimeout(stallTimeout), zmq4.WithLogger(zlog))
 		if err := (*s.s).Listen(ci.endpoint(s.port)); err != nil {
 			k.closeSockets()
 			return nil, fmt.Errorf("bind %s socket on %s: %w", s.name, ci.endpoint(s.port), err)
@@ -352,7 +358,12 @@ func (k *Kernel) send(sock zmq4.Socket, mu *sync.Mutex, m *Message) error {
 	mu.Lock()
 	err = sock.Send(zmq4.NewMsgFrom(frames...))
 	mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, zmq4.ErrClosedConn):
+		// The client went away (or was disconnected for not reading);
+		// each reply still queued for it would say so again.
+		k.log.Debug("send", "msg_type", m.Header.MsgType, "err", err)
+	case err != nil:
 		k.log.Warn("send", "msg_type", m.Header.MsgType, "err", err)
 	}
 	return err

@@ -40,6 +40,7 @@ PORTS = {"shell": b"DEALER", "control": b"DEALER", "stdin": b"DEALER", "iopub": 
 OVERSIZES = (1 << 40, 1 << 36, 1 << 31)
 
 REPORT = []
+ALIVE = {}  # test name -> whether the kernel survived it
 
 
 def report(line):
@@ -49,7 +50,9 @@ def report(line):
 @pytest.fixture(scope="module", autouse=True)
 def attack_report(request):
     yield
-    text = "iotkernel attack report\n" + "\n".join(REPORT) + "\n"
+    dead = sorted(name for name, ok in ALIVE.items() if not ok)
+    summary = "kernel survived every attack: %s" % ("yes" if not dead else "NO (%s)" % ", ".join(dead))
+    text = "iotkernel attack report\n" + summary + "\n" + "\n".join(REPORT) + "\n"
     capman = request.config.pluginmanager.getplugin("capturemanager")
     with capman.global_and_fixture_disabled():
         print("\n" + text)
@@ -187,7 +190,9 @@ class Kernel:
                 return
         raise AssertionError("no kernel_info_reply within 60 s on the attacking connection")
 
-    def close(self):
+    def close(self, test=None):
+        if test is not None:
+            ALIVE[test] = self.km.is_alive()
         try:
             self.kc.stop_channels()
             if self.km.is_alive():
@@ -197,10 +202,10 @@ class Kernel:
 
 
 @pytest.fixture
-def kernel():
+def kernel(request):
     k = Kernel()
     yield k
-    k.close()
+    k.close(request.node.name)
 
 
 def test_oversize_frame_headers_on_every_port(kernel):
@@ -301,6 +306,55 @@ def test_idle_connections_do_not_block_a_real_client(kernel):
            % (fmt(baseline), fmt(held), "answers" if hb else "silent"))
     assert held is not None, "a new client got no reply while 200 idle connections were held"
     assert hb, "the heartbeat did not answer while idle connections were held"
+    assert kernel.alive()
+
+
+def stuck_connection(kernel, name, peer):
+    """A ZMTP connection with a tiny receive buffer whose reader never reads."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", kernel.port(name)))
+    s.sendall(GREETING + ready(peer))
+    return s
+
+
+def test_clients_that_stop_reading_do_not_stall_the_others(kernel):
+    """An IOPub subscriber (no key needed) that never reads while a cell
+    prints 10 MB, and a shell client that sends 20,000 signed requests
+    without reading a reply: the others still get their output and
+    replies; the stuck clients are disconnected."""
+    sub = stuck_connection(kernel, "iopub", b"SUB")
+    sub.sendall(frame(b"\x01"))  # subscribe to everything
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    try:
+        reply = kernel.kc.execute_interactive(
+            '%%host\nfmt.Print(strings.Repeat(strings.Repeat("x", 99)+"\\n", 100000))',
+            timeout=60, output_hook=lambda m: None)
+        iopub = "%s after %.1f s" % (reply["content"]["status"], time.monotonic() - t0)
+    except Exception as e:
+        iopub = "no idle within 60 s (%s)" % type(e).__name__
+    finally:
+        sub.close()
+
+    shell = stuck_connection(kernel, "shell", b"DEALER")
+    session = Session(key=kernel.key)
+    sent = 0
+    try:
+        for _ in range(20000):
+            frames = session.serialize(session.msg("kernel_info_request", {}))
+            shell.sendall(b"".join(frame(f, more=i < len(frames) - 1) for i, f in enumerate(frames)))
+            sent += 1
+    except (socket.timeout, BrokenPipeError, ConnectionResetError):
+        pass  # the kernel stopped reading it, or disconnected it
+    latency = first_reply_latency(kernel)
+    shell.close()
+    fmt = "no reply within 10 s" if latency is None else "%.1f ms" % (latency * 1000)
+    report("clients that stop reading: a 10 MB cell with a stuck IOPub subscriber: %s; "
+           "a new client's first reply after %d unread shell requests: %s" % (iopub, sent, fmt))
+    assert iopub.startswith("ok"), iopub
+    assert latency is not None, "a client that does not read its replies stalled the shell"
     assert kernel.alive()
 
 
@@ -493,4 +547,4 @@ def test_max_message_size_flag_closes_only_the_offending_connection():
         assert closed
         assert survived
     finally:
-        k.close()
+        k.close("test_max_message_size_flag_closes_only_the_offending_connection")

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 var ErrClosedConn = errors.New("zmq4: read/write on closed connection")
@@ -44,8 +45,9 @@ type Conn struct {
 	closed         int32
 	onCloseErrorCB func(c *Conn)
 
-	maxMsgSize int64       // bytes a received message may hold; <= 0: no limit
-	log        *log.Logger // where a refused message is reported; nil: nowhere
+	maxMsgSize   int64         // bytes a received message may hold; <= 0: no limit
+	writeTimeout time.Duration // time a peer has to take each 64 KiB we send; 0: no limit
+	log          *log.Logger   // where a refused message is reported; nil: nowhere
 }
 
 func (c *Conn) Close() error {
@@ -74,12 +76,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 // An optional onCloseErrorCB can be provided to inform the caller when this Conn is closed.
 // Open performs a complete ZMTP handshake.
 func Open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity, server bool, onCloseErrorCB func(c *Conn)) (*Conn, error) {
-	return open(rw, sec, sockType, sockID, server, onCloseErrorCB, 0, nil)
+	return open(rw, sec, sockType, sockID, server, onCloseErrorCB, 0, 0, nil)
 }
 
-// open is Open with a limit on received messages that already applies to
-// the handshake's commands.
-func open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity, server bool, onCloseErrorCB func(c *Conn), maxMsgSize int64, log *log.Logger) (*Conn, error) {
+// open is Open with limits on received messages and on writes, which
+// already apply to the handshake's commands.
+func open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity, server bool, onCloseErrorCB func(c *Conn), maxMsgSize int64, writeTimeout time.Duration, log *log.Logger) (*Conn, error) {
 	if rw == nil {
 		return nil, fmt.Errorf("zmq4: invalid nil read-writer")
 	}
@@ -98,6 +100,7 @@ func open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity,
 		topics:         make(map[string]struct{}),
 		onCloseErrorCB: onCloseErrorCB,
 		maxMsgSize:     maxMsgSize,
+		writeTimeout:   writeTimeout,
 		log:            log,
 	}
 	conn.Meta[sysSockType] = string(conn.typ)
@@ -337,7 +340,7 @@ func (c *Conn) sendMulti(msg Msg) error {
 		}
 	}
 
-	if _, err := buffers.WriteTo(c.rw); err != nil {
+	if _, err := buffers.WriteTo(c.writer()); err != nil {
 		c.checkIO(err)
 		return err
 	}
@@ -370,12 +373,12 @@ func (c *Conn) send(isCommand bool, body []byte, flag byte) error {
 		hsz = 2
 		hdr[1] = uint8(size)
 	}
-	if _, err := c.rw.Write(hdr[:hsz]); err != nil {
+	if _, err := c.writer().Write(hdr[:hsz]); err != nil {
 		c.checkIO(err)
 		return err
 	}
 
-	if _, err := c.sec.Encrypt(c.rw, body); err != nil {
+	if _, err := c.sec.Encrypt(c.writer(), body); err != nil {
 		c.checkIO(err)
 		return err
 	}
@@ -542,9 +545,44 @@ func (conn *Conn) checkIO(err error) {
 	}
 
 	var e net.Error
-	if errors.As(err, &e); e != nil && !e.Timeout() {
+	if errors.As(err, &e); e != nil && e.Timeout() {
+		// A deadline passed (see stallWriter), maybe mid-frame: the
+		// stream is out of step, so close it; its reader then sees it closed.
+		conn.rw.Close()
+	} else if e != nil {
 		conn.SetClosed()
 	}
+}
+
+// writer is where frames to the peer are written.
+func (c *Conn) writer() io.Writer {
+	if c.writeTimeout > 0 {
+		return stallWriter{c}
+	}
+	return c.rw
+}
+
+// stallWriter writes to its connection in chunks, giving each chunk the
+// connection's writeTimeout. A peer that stops reading would otherwise
+// block every send of its socket (a ROUTER or PUB writes to its peers in
+// turn) for as long as it likes; libzmq drops messages for such a peer,
+// but a ZMTP stream cannot drop half a message, so the peer is
+// disconnected instead. A slow peer that keeps reading is not.
+type stallWriter struct{ c *Conn }
+
+func (w stallWriter) Write(p []byte) (n int, err error) {
+	const chunk = 64 << 10
+	for len(p) > 0 {
+		k := min(len(p), chunk)
+		w.c.rw.SetWriteDeadline(time.Now().Add(w.c.writeTimeout))
+		m, err := w.c.rw.Write(p[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
 }
 
 func (conn *Conn) notifyOnCloseError() {

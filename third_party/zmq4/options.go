@@ -95,6 +95,16 @@ func WithHandshakeTimeout(d time.Duration) Option {
 	}
 }
 
+// WithWriteTimeout bounds how long a peer may stop taking what the socket
+// sends it (each 64 KiB must leave within d): a peer that stops reading
+// for longer is disconnected, so that it cannot hold up the socket's
+// other peers. Zero, the default, means no limit.
+func WithWriteTimeout(d time.Duration) Option {
+	return func(s *socket) {
+		s.writeTimeout = d
+	}
+}
+
 /*
 // TODO(sbinet)
 

@@ -292,3 +292,71 @@ func FuzzMetadataUnmarshal(f *testing.F) {
 		md.UnmarshalZMTP(b) // must not panic
 	})
 }
+
+func TestWriteTimeoutDisconnectsAPeerThatDoesNotRead(t *testing.T) {
+	p := NewPub(context.Background(), WithWriteTimeout(200*time.Millisecond), WithLogger(log.New(io.Discard, "", 0)))
+	if err := p.Listen("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// A subscriber that subscribes to everything, then never reads.
+	stuck, err := net.DialTCP("tcp", nil, p.Addr().(*net.TCPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	stuck.SetReadBuffer(4096)
+	stuck.Write(append(append(rawGreeting(), rawReady(Sub)...), 0, 1, 1))
+	s := NewSub(context.Background())
+	defer s.Close()
+	if err := s.Dial("tcp://" + p.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOption(OptionSubscribe, ""); err != nil {
+		t.Fatal(err)
+	}
+	for len(p.(Topics).Topics()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // both subscriptions arrive
+	// 20 MB: far more than the stuck peer's buffers hold.
+	big := bytes.Repeat([]byte{'z'}, 1<<20)
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		for n < 20 {
+			if _, err := s.Recv(); err != nil {
+				break
+			}
+			n++
+		}
+		got <- n
+	}()
+	for i := 0; i < 20; i++ {
+		if err := p.Send(NewMsg(big)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case n := <-got:
+		if n != 20 {
+			t.Fatalf("the reading subscriber got %d messages, want 20", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a subscriber that does not read held up the one that does for 10s")
+	}
+	// The socket has dropped the stuck peer. (Its end may not see the
+	// close: the FIN waits behind data its full window refuses.)
+	sck := p.(*pubSocket).sck
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		sck.mu.RLock()
+		n := len(sck.conns)
+		sck.mu.RUnlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the PUB socket still has %d peers 5s after one stopped reading, want 1", n)
+		}
+	}
+}

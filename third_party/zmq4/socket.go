@@ -47,6 +47,7 @@ type socket struct {
 
 	maxMsgSize       int64         // see WithMaxMessageSize
 	handshakeTimeout time.Duration // see WithHandshakeTimeout
+	writeTimeout     time.Duration // see WithWriteTimeout
 
 	mu    sync.RWMutex
 	conns []*Conn // ZMTP connections
@@ -259,7 +260,7 @@ func (sck *socket) open(conn net.Conn, server bool) (*Conn, error) {
 		conn.SetDeadline(time.Now().Add(sck.handshakeTimeout))
 	}
 	stop := context.AfterFunc(sck.ctx, func() { conn.Close() })
-	zconn, err := open(conn, sck.sec, sck.typ, sck.id, server, sck.scheduleRmConn, sck.maxMsgSize, sck.log)
+	zconn, err := open(conn, sck.sec, sck.typ, sck.id, server, sck.scheduleRmConn, sck.maxMsgSize, sck.writeTimeout, sck.log)
 	if !stop() && err == nil {
 		err = ErrClosedConn
 	}
