@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,11 +40,14 @@ const (
 	boardSuffix = ".iotkernel-board.txt"          // the connected board's URL
 )
 
-// The first byte of the cell file says whether the cell was still
-// running when the kernel died.
+// The cell file holds a byte that says whether the cell was still
+// running when the kernel died, the line it was running (lineDigits
+// decimal digits, then a newline), and the cell's source.
 const (
 	cellRunning  = 'R'
 	cellFinished = 'F'
+	lineDigits   = 6
+	cellHeader   = 1 + lineDigits + 1
 )
 
 // Log records what a running kernel is doing, for the next kernel to
@@ -67,9 +71,11 @@ type Previous struct {
 	// kernel died without one (killed by a signal).
 	Crash string
 	// Cell is the source of the %%host cell it ran last, and Running
-	// whether that cell was still running.
+	// whether that cell was still running. Line is the cell's line
+	// whose top-level statement ran last, 0 if unknown.
 	Cell    string
 	Running bool
+	Line    int
 	// Board is the URL of the board it was connected to, or "".
 	Board string
 	// CrashFile is where the crash output was kept.
@@ -143,9 +149,10 @@ func (l *Log) readPrevious() Previous {
 			p.When = fi.ModTime()
 		}
 	}
-	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) > 0 {
+	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) >= cellHeader {
 		p.Running = b[0] == cellRunning
-		p.Cell = string(b[1:])
+		p.Line, _ = strconv.Atoi(string(b[1 : 1+lineDigits]))
+		p.Cell = string(b[cellHeader:])
 	}
 	if b, err := os.ReadFile(l.prefix + boardSuffix); err == nil {
 		p.Board = strings.TrimSpace(string(b))
@@ -176,13 +183,33 @@ func (l *Log) Running(code string) {
 	if l.cell == nil {
 		return
 	}
-	buf := make([]byte, 0, 1+len(code))
-	buf = append(append(buf, cellRunning), code...)
+	buf := make([]byte, 0, cellHeader+len(code))
+	buf = append(buf, cellRunning)
+	buf = append(buf, strings.Repeat("0", lineDigits)...)
+	buf = append(append(buf, '\n'), code...)
 	if _, err := l.cell.WriteAt(buf, 0); err != nil {
 		l.log.Warn("crash: record the running cell", "err", err)
 		return
 	}
 	l.cell.Truncate(int64(len(buf)))
+}
+
+// At records that the running cell is at line (of the cell, 1-based).
+// It is called for every top-level statement, so it costs one write.
+func (l *Log) At(line int) {
+	if l == nil || line < 0 || line >= 1_000_000 {
+		return
+	}
+	var digits [lineDigits]byte
+	for i := lineDigits - 1; i >= 0; i-- {
+		digits[i] = byte('0' + line%10)
+		line /= 10
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cell != nil {
+		l.cell.WriteAt(digits[:], 1)
+	}
 }
 
 // Finished records that the cell Running recorded has ended.
