@@ -6,10 +6,11 @@
 // reads them back, shows the first cell what killed its predecessor, and
 // reconnects the board.
 //
-// The files live next to the connection file (Jupyter's runtime dir),
-// named after it, so the kernel Jupyter restarts with the same
-// connection file finds them; a kernel that shuts down cleanly removes
-// them.
+// The files live next to the connection file (Jupyter's runtime dir; if
+// that is read-only, $JUPYTER_RUNTIME_DIR, $XDG_RUNTIME_DIR/jupyter or
+// the temporary dir), named after it, so the kernel Jupyter restarts with
+// the same connection file finds them; a kernel that shuts down cleanly
+// removes them.
 //
 // runtime/debug.SetCrashOutput copies a crash's goroutine traces to a
 // file, but not the "fatal error: ..." line of a fatal error, which the
@@ -99,6 +100,7 @@ func Open(connFile string, log *slog.Logger) (*Log, error) {
 	}
 	dir, name := filepath.Split(connFile)
 	name = strings.TrimSuffix(name, ".json")
+	dir = writableDir(dir, os.Getenv("JUPYTER_RUNTIME_DIR"), filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "jupyter"), os.TempDir())
 	l := &Log{log: log, prefix: filepath.Join(dir, name)}
 	l.prev = l.readPrevious()
 	if l.prev.Crash != "" {
@@ -131,6 +133,24 @@ func Open(connFile string, log *slog.Logger) (*Log, error) {
 		os.Remove(l.prefix + boardSuffix)
 	}
 	return l, nil
+}
+
+// writableDir returns the first of dirs where a file can be created:
+// Jupyter's runtime dir holds the connection file, but may be read-only.
+func writableDir(dirs ...string) string {
+	for _, d := range dirs {
+		if d == "" || d == "jupyter" {
+			continue
+		}
+		f, err := os.CreateTemp(d, ".iotkernel-probe-*")
+		if err != nil {
+			continue
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return d
+	}
+	return os.TempDir()
 }
 
 // setCrashOutput is the portable way, which misses the fatal error line.
