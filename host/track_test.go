@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -332,4 +335,39 @@ func TestStuckCell(t *testing.T) {
 	if !errors.As(err, &se) || se.Err != nil || errors.Is(err, context.Canceled) {
 		t.Errorf("the cell after: %v, want a StuckError of its own", err)
 	}
+}
+
+func TestInterruptHTTPClient(t *testing.T) {
+	in := newInterp(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		if r.URL.Path == "/body" {
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for i, code := range []string{
+		fmt.Sprintf(`http.Get(%q)`, srv.URL+"/wait"),
+		fmt.Sprintf("resp, err := http.Get(%q)\nif err != nil { panic(err) }\nio.ReadAll(resp.Body)", srv.URL+"/body"),
+		fmt.Sprintf(`http.Post(%q, "text/plain", strings.NewReader("x"))`, srv.URL+"/wait"),
+	} {
+		err, took := interruptWhen(t, in, code, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return requests > i
+		})
+		wantInterrupted(t, code, err, took)
+	}
+	wantValue(t, in, `1 + 1`, "2")
 }

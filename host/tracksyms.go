@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/traefik/yaegi/interp"
@@ -57,6 +59,10 @@ func (t *tracker) exports() interp.Exports {
 			"ListenAndServeTLS": reflect.ValueOf(t.listenAndServeTLS),
 			"Serve":             reflect.ValueOf(t.serve),
 			"ServeTLS":          reflect.ValueOf(t.serveTLS),
+			"Get":               reflect.ValueOf(t.httpGet),
+			"Head":              reflect.ValueOf(t.httpHead),
+			"Post":              reflect.ValueOf(t.httpPost),
+			"PostForm":          reflect.ValueOf(t.httpPostForm),
 		},
 		"os/exec/exec": {
 			"Command":        reflect.ValueOf(t.command),
@@ -274,6 +280,56 @@ func (t *tracker) serveTLS(l net.Listener, h http.Handler, certFile, keyFile str
 	s := &httpServer{Handler: h}
 	return s.serving(t, func() error { return s.std().ServeTLS(l, certFile, keyFile) })
 }
+
+// The client functions of net/http send their request with a context
+// that an interrupt of the cell cancels, which also ends a read of the
+// response's body.
+
+func (t *tracker) httpGet(url string) (*http.Response, error) {
+	return t.httpDo(http.MethodGet, url, "", nil)
+}
+
+func (t *tracker) httpHead(url string) (*http.Response, error) {
+	return t.httpDo(http.MethodHead, url, "", nil)
+}
+
+func (t *tracker) httpPost(url, contentType string, body io.Reader) (*http.Response, error) {
+	return t.httpDo(http.MethodPost, url, contentType, body)
+}
+
+func (t *tracker) httpPostForm(url string, data neturl.Values) (*http.Response, error) {
+	return t.httpDo(http.MethodPost, url, "application/x-www-form-urlencoded", strings.NewReader(data.Encode()))
+}
+
+func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	s, id := t.owner().add(cancel)
+	if s == nil {
+		return nil, context.Canceled
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.remove(id)
+		cancel()
+		return nil, err
+	}
+	b := &responseBody{ReadCloser: resp.Body}
+	resp.Body = b
+	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+	return resp, nil
+}
+
+// responseBody is the body of a tracked response: the request's
+// context lives as long as it.
+type responseBody struct{ io.ReadCloser }
 
 // command is exec.Command: the process runs in a process group of its
 // own, which an interrupt of its cell kills.
