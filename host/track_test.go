@@ -154,6 +154,29 @@ tl.Accept()`,
 	}
 }
 
+// A cell accepting on the listener of an earlier cell is woken by its
+// interrupt, and the listener stays open.
+func TestInterruptAcceptOnEarlierListener(t *testing.T) {
+	in := newInterp(t)
+	addr := freeAddr(t)
+	mustEval(t, in, fmt.Sprintf(`el, _ := net.Listen("tcp", %q)`, addr))
+	start := time.Now()
+	code := "el.Accept()"
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	go func() {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			defer c.Close()
+			c.Write([]byte("hi"))
+			time.Sleep(time.Second)
+		}
+	}()
+	res, _ := mustEval(t, in, "c, err := el.Accept()\nif err != nil { panic(err) }\nb := make([]byte, 2)\nio.ReadFull(c, b)\nstring(b)")
+	if res.Value != "hi" {
+		t.Errorf("after the interrupt, the listener accepted and read %q, want hi", res.Value)
+	}
+}
+
 func TestInterruptRead(t *testing.T) {
 	in := newInterp(t)
 

@@ -105,10 +105,21 @@ type listener struct {
 	t *tracker
 }
 
+// Accept also lets an interrupt of the calling cell wake it when the
+// listener belongs to an earlier cell: it passes the listener's deadline,
+// which leaves the listener open for later cells, as Python's accept
+// interrupted by Ctrl-C does.
 func (l *listener) Accept() (net.Conn, error) {
+	s := l.t.owner()
+	if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
+		d.SetDeadline(time.Time{})
+		if sc, id := s.add(func() { d.SetDeadline(time.Now()) }); sc != nil {
+			defer sc.remove(id)
+		}
+	}
 	c, err := l.Listener.Accept()
 	if err == nil {
-		trackConn(l.t.owner(), c)
+		trackConn(s, c)
 	}
 	return c, err
 }
@@ -382,9 +393,13 @@ func (t *tracker) ioPipe() (*io.PipeReader, *io.PipeWriter) {
 func (t *tracker) afterFunc(d time.Duration, f func()) *time.Timer {
 	s := t.owner()
 	timer := time.AfterFunc(d, func() {
-		if s.labels != nil {
-			pprof.SetGoroutineLabels(s.labels)
+		// The goroutine the runtime started for f has the labels of
+		// whichever goroutine ran the timers: replace them.
+		labels := s.labels
+		if labels == nil {
+			labels = context.Background()
 		}
+		pprof.SetGoroutineLabels(labels)
 		f()
 	})
 	trackWeak(s, timer, func(tm *time.Timer) { tm.Stop() })
