@@ -394,3 +394,15 @@ func TestInterruptHTTPClient(t *testing.T) {
 	}
 	wantValue(t, in, `1 + 1`, "2")
 }
+
+// An interrupt stops the timers the cell set, not those of earlier cells.
+func TestInterruptStopsTimers(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "var mine *time.Timer\nearlier := time.AfterFunc(time.Hour, func() {})")
+	code := "mine = time.AfterFunc(time.Hour, func() {})\ntime.Sleep(time.Hour)"
+	start := time.Now()
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	wantValue(t, in, `mine.Stop()`, "false")   // already stopped
+	wantValue(t, in, `earlier.Stop()`, "true") // was still pending
+}
