@@ -154,9 +154,10 @@ func runCells(t *testing.T, conn string, clean bool, cells ...string) ([]cellOut
 func TestCrashReportAfterFatalError(t *testing.T) {
 	for _, c := range []struct {
 		name, code, fatal string
+		line              int // of the cell, which starts "%%host\nx := 1\n"
 	}{
-		{"mutex", "var mu sync.Mutex\nmu.Unlock()", "fatal error: sync: unlock of unlocked mutex"},
-		{"memory", "b := make([]byte, 1<<40)\nb[0] = 1", "fatal error: runtime: out of memory"},
+		{"mutex", "var mu sync.Mutex\nmu.Unlock()", "fatal error: sync: unlock of unlocked mutex", 4},
+		{"memory", "b := make([]byte, 1<<40)\nb[0] = 1", "fatal error: runtime: out of memory", 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -182,8 +183,8 @@ func TestCrashReportAfterFatalError(t *testing.T) {
 			report := outs[0].Stderr
 			for _, want := range []string{
 				" of a Go runtime error: " + c.fatal + "\n",
-				"It was running this %%host cell:\n    1 | x := 1\n",
-				strings.Split(c.code, "\n")[0],
+				fmt.Sprintf("It was running line %d of this cell:\n    1 | %%%%host\n    2 | x := 1\n", c.line),
+				fmt.Sprintf("->  %d | %s\n", c.line, strings.Split(cell, "\n")[c.line-1]),
 				"Reconnected the board socket://127.0.0.1:9, without resetting it.",
 			} {
 				if !strings.Contains(report, want) {

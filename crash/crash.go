@@ -6,10 +6,11 @@
 // reads them back, shows the first cell what killed its predecessor, and
 // reconnects the board.
 //
-// The files live next to the connection file (Jupyter's runtime dir),
-// named after it, so the kernel Jupyter restarts with the same
-// connection file finds them; a kernel that shuts down cleanly removes
-// them.
+// The files live next to the connection file (Jupyter's runtime dir; if
+// that is read-only, $JUPYTER_RUNTIME_DIR, $XDG_RUNTIME_DIR/jupyter or
+// the temporary dir), named after it, so the kernel Jupyter restarts with
+// the same connection file finds them; a kernel that shuts down cleanly
+// removes them.
 //
 // runtime/debug.SetCrashOutput copies a crash's goroutine traces to a
 // file, but not the "fatal error: ..." line of a fatal error, which the
@@ -26,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,11 +41,14 @@ const (
 	boardSuffix = ".iotkernel-board.txt"          // the connected board's URL
 )
 
-// The first byte of the cell file says whether the cell was still
-// running when the kernel died.
+// The cell file holds a byte that says whether the cell was still
+// running when the kernel died, the line it was running (lineDigits
+// decimal digits, then a newline), and the cell's source.
 const (
 	cellRunning  = 'R'
 	cellFinished = 'F'
+	lineDigits   = 6
+	cellHeader   = 1 + lineDigits + 1
 )
 
 // Log records what a running kernel is doing, for the next kernel to
@@ -67,9 +72,11 @@ type Previous struct {
 	// kernel died without one (killed by a signal).
 	Crash string
 	// Cell is the source of the %%host cell it ran last, and Running
-	// whether that cell was still running.
+	// whether that cell was still running. Line is the cell's line
+	// whose top-level statement ran last, 0 if unknown.
 	Cell    string
 	Running bool
+	Line    int
 	// Board is the URL of the board it was connected to, or "".
 	Board string
 	// CrashFile is where the crash output was kept.
@@ -93,6 +100,7 @@ func Open(connFile string, log *slog.Logger) (*Log, error) {
 	}
 	dir, name := filepath.Split(connFile)
 	name = strings.TrimSuffix(name, ".json")
+	dir = writableDir(dir, os.Getenv("JUPYTER_RUNTIME_DIR"), filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "jupyter"), os.TempDir())
 	l := &Log{log: log, prefix: filepath.Join(dir, name)}
 	l.prev = l.readPrevious()
 	if l.prev.Crash != "" {
@@ -127,6 +135,24 @@ func Open(connFile string, log *slog.Logger) (*Log, error) {
 	return l, nil
 }
 
+// writableDir returns the first of dirs where a file can be created:
+// Jupyter's runtime dir holds the connection file, but may be read-only.
+func writableDir(dirs ...string) string {
+	for _, d := range dirs {
+		if d == "" || d == "jupyter" {
+			continue
+		}
+		f, err := os.CreateTemp(d, ".iotkernel-probe-*")
+		if err != nil {
+			continue
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return d
+	}
+	return os.TempDir()
+}
+
 // setCrashOutput is the portable way, which misses the fatal error line.
 func setCrashOutput(f *os.File) (restore func(), err error) {
 	if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
@@ -143,9 +169,10 @@ func (l *Log) readPrevious() Previous {
 			p.When = fi.ModTime()
 		}
 	}
-	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) > 0 {
+	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) >= cellHeader {
 		p.Running = b[0] == cellRunning
-		p.Cell = string(b[1:])
+		p.Line, _ = strconv.Atoi(string(b[1 : 1+lineDigits]))
+		p.Cell = string(b[cellHeader:])
 	}
 	if b, err := os.ReadFile(l.prefix + boardSuffix); err == nil {
 		p.Board = strings.TrimSpace(string(b))
@@ -176,13 +203,33 @@ func (l *Log) Running(code string) {
 	if l.cell == nil {
 		return
 	}
-	buf := make([]byte, 0, 1+len(code))
-	buf = append(append(buf, cellRunning), code...)
+	buf := make([]byte, 0, cellHeader+len(code))
+	buf = append(buf, cellRunning)
+	buf = append(buf, strings.Repeat("0", lineDigits)...)
+	buf = append(append(buf, '\n'), code...)
 	if _, err := l.cell.WriteAt(buf, 0); err != nil {
 		l.log.Warn("crash: record the running cell", "err", err)
 		return
 	}
 	l.cell.Truncate(int64(len(buf)))
+}
+
+// At records that the running cell is at line (of the cell, 1-based).
+// It is called for every top-level statement, so it costs one write.
+func (l *Log) At(line int) {
+	if l == nil || line < 0 || line >= 1_000_000 {
+		return
+	}
+	var digits [lineDigits]byte
+	for i := lineDigits - 1; i >= 0; i-- {
+		digits[i] = byte('0' + line%10)
+		line /= 10
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cell != nil {
+		l.cell.WriteAt(digits[:], 1)
+	}
 }
 
 // Finished records that the cell Running recorded has ended.

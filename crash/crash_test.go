@@ -45,12 +45,13 @@ func TestParseCrash(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	p := Previous{Crash: stackOverflow, Cell: "func f(n int) int { return f(n+1) }\nf(0)", Running: true, CrashFile: "/run/k.txt"}
+	p := Previous{Crash: stackOverflow, Cell: "%%host\nfunc f(n int) int { return f(n+1) }\nf(0)", Running: true, Line: 3, CrashFile: "/run/k.txt"}
 	want := `The previous kernel died of a Go runtime error: fatal error: stack overflow
   runtime: goroutine stack exceeds 1000000000-byte limit
-It was running this %%host cell:
-    1 | func f(n int) int { return f(n+1) }
-    2 | f(0)
+It was running line 3 of this cell:
+    1 | %%host
+    2 | func f(n int) int { return f(n+1) }
+->  3 | f(0)
 Where it died, innermost first (the interpreter's own frames left out):
   strconv.Itoa
 The whole crash output was in /run/k.txt.
@@ -79,7 +80,7 @@ func TestLogLifecycle(t *testing.T) {
 		}
 	}
 	write(crashSuffix, "fatal error: out of memory\n")
-	write(cellSuffix, "Rb := make([]byte, 1<<40)")
+	write(cellSuffix, "R000002\n%%host\nb := make([]byte, 1<<40)")
 	write(boardSuffix, "serial:///dev/ttyUSB0\n")
 
 	l, err := Open(conn, nil)
@@ -88,7 +89,7 @@ func TestLogLifecycle(t *testing.T) {
 	}
 	t.Cleanup(func() { l.Close() })
 	p := l.Previous()
-	if !p.Died() || p.Board != "serial:///dev/ttyUSB0" || !p.Running || p.Cell != "b := make([]byte, 1<<40)" ||
+	if !p.Died() || p.Board != "serial:///dev/ttyUSB0" || !p.Running || p.Line != 2 || p.Cell != "%%host\nb := make([]byte, 1<<40)" ||
 		p.CrashFile != filepath.Join(dir, "kernel-x"+prevSuffix) {
 		t.Errorf("Previous() = %+v", p)
 	}
@@ -98,10 +99,11 @@ func TestLogLifecycle(t *testing.T) {
 
 	l.Running("x := 1\ny := 2")
 	l.Running("z := 3")
+	l.At(12)
 	l.Board("socket://h:1")
 	// A second kernel opening the same files now sees this one as
 	// killed while running z := 3.
-	if got := (&Log{prefix: l.prefix}).readPrevious(); !got.Running || got.Cell != "z := 3" || got.Board != "socket://h:1" || got.Crash != "" {
+	if got := (&Log{prefix: l.prefix}).readPrevious(); !got.Running || got.Line != 12 || got.Cell != "z := 3" || got.Board != "socket://h:1" || got.Crash != "" {
 		t.Errorf("while a cell runs, readPrevious() = %+v", got)
 	}
 	l.Finished()

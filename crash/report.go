@@ -36,14 +36,21 @@ func (p Previous) Report() string {
 		fmt.Fprintf(&b, "  %s\n", detail)
 	}
 	if p.Cell != "" {
-		if p.Running {
-			b.WriteString("It was running this %%host cell:\n")
-		} else {
+		switch {
+		case p.Running && p.Line > 0:
+			fmt.Fprintf(&b, "It was running line %d of this cell:\n", p.Line)
+		case p.Running:
+			b.WriteString("It was running this cell:\n")
+		default:
 			b.WriteString("No cell was running; the last %%host cell, whose goroutines may have caused it, was:\n")
 		}
 		lines := strings.Split(strings.TrimRight(p.Cell, "\n"), "\n")
 		for i, l := range lines {
-			fmt.Fprintf(&b, "  %3d | %s\n", i+1, l)
+			mark := "  "
+			if p.Running && i+1 == p.Line {
+				mark = "->"
+			}
+			fmt.Fprintf(&b, "%s%3d | %s\n", mark, i+1, l)
 		}
 	}
 	if len(frames) > 0 {

@@ -198,6 +198,7 @@ func parseUnit(fset *token.FileSet, cell int, u unit, asResult bool) (ast.Node, 
 			Msg: "return at the top level of a cell: a cell is not a function; put the code in a func and call it"}
 	}
 	scopeTemporaries(block)
+	markLines(fset, block)
 	return block, nil
 }
 

@@ -17,4 +17,12 @@
 //
 // Eval blocks until the cell returns or ctx is done; on ctx done it returns
 // an error matching context.Canceled within about a second.
+//
+// Cells see the standard library's listeners, connections, http servers
+// and clients, processes, pipes and timers through wrappers that record
+// which cell opened them (track.go, tracksyms.go): an interrupt closes
+// what the interrupted cell opened, so that its blocked call returns;
+// Close closes what every cell opened. A cell blocked where no tracking
+// reaches leaves the interpreter stuck: later cells fail with a
+// *StuckError, and the router replaces the interpreter (reset.go).
 package host

@@ -29,6 +29,10 @@ type Options struct {
 	// when the sources are absent Inspect still shows signatures.
 	GOROOT string
 
+	// Line, if set, is called with the line of each top-level statement
+	// of a cell as it starts (see markLines), on the cell's goroutine.
+	Line func(line int)
+
 	// Env is the environment cells see through os.Getenv and friends.
 	// Nil means the process's real environment, shared with %%bash and !.
 	Env []string
@@ -105,6 +109,7 @@ type Interp struct {
 	displayExports map[string]reflect.Value
 	docs           *docCache
 	track          *tracker // what cells opened, closed on interrupt
+	onLine         func(line int)
 
 	evalMu sync.Mutex // held by every call that touches yi
 	cells  int        // numbers the cells, naming their sources _cellN.go
@@ -163,6 +168,7 @@ func New(opts Options) (*Interp, error) {
 		done:     make(chan struct{}),
 		ctx:      context.Background(),
 		track:    newTracker(),
+		onLine:   opts.Line,
 	}
 	if in.log == nil {
 		in.log = slog.Default()

@@ -118,6 +118,7 @@ func (in *Interp) useSymbols() error {
 			"Result":   result,
 			"Take":     reflect.ValueOf(in.take),
 			"Park":     reflect.ValueOf(in.park),
+			"At":       reflect.ValueOf(in.at),
 		},
 		// Arguments of these functions that implement fmt.Stringer or
 		// error (in interpreted code) reach them wrapped, so that %v

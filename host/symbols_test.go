@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,4 +51,17 @@ func TestTrackedTypesHaveEveryMethod(t *testing.T) {
 		}
 	}
 	var _ net.Listener = (*listener)(nil)
+}
+
+func TestLineHook(t *testing.T) {
+	var lines []int
+	in, err := New(Options{Line: func(line int) { lines = append(lines, line) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	mustEval(t, in, "x := 1\nfmt.Sprint(x)\n\nfor i := 0; i < 3; i++ {\n\tx++\n}\nfunc f() {}\nx")
+	if got, want := fmt.Sprint(lines), "[1 2 4 8]"; got != want {
+		t.Errorf("lines reported = %s, want %s (each top-level statement once, declarations not)", got, want)
+	}
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -148,6 +151,29 @@ tl.Accept()`,
 			l.Close()
 		}
 		wantValue(t, in, `1 + 1`, "2")
+	}
+}
+
+// A cell accepting on the listener of an earlier cell is woken by its
+// interrupt, and the listener stays open.
+func TestInterruptAcceptOnEarlierListener(t *testing.T) {
+	in := newInterp(t)
+	addr := freeAddr(t)
+	mustEval(t, in, fmt.Sprintf(`el, _ := net.Listen("tcp", %q)`, addr))
+	start := time.Now()
+	code := "el.Accept()"
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	go func() {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			defer c.Close()
+			c.Write([]byte("hi"))
+			time.Sleep(time.Second)
+		}
+	}()
+	res, _ := mustEval(t, in, "c, err := el.Accept()\nif err != nil { panic(err) }\nb := make([]byte, 2)\nio.ReadFull(c, b)\nstring(b)")
+	if res.Value != "hi" {
+		t.Errorf("after the interrupt, the listener accepted and read %q, want hi", res.Value)
 	}
 }
 
@@ -332,4 +358,51 @@ func TestStuckCell(t *testing.T) {
 	if !errors.As(err, &se) || se.Err != nil || errors.Is(err, context.Canceled) {
 		t.Errorf("the cell after: %v, want a StuckError of its own", err)
 	}
+}
+
+func TestInterruptHTTPClient(t *testing.T) {
+	in := newInterp(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		if r.URL.Path == "/body" {
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	for i, code := range []string{
+		fmt.Sprintf(`http.Get(%q)`, srv.URL+"/wait"),
+		fmt.Sprintf("resp, err := http.Get(%q)\nif err != nil { panic(err) }\nio.ReadAll(resp.Body)", srv.URL+"/body"),
+		fmt.Sprintf(`http.Post(%q, "text/plain", strings.NewReader("x"))`, srv.URL+"/wait"),
+	} {
+		err, took := interruptWhen(t, in, code, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return requests > i
+		})
+		wantInterrupted(t, code, err, took)
+	}
+	wantValue(t, in, `1 + 1`, "2")
+}
+
+// An interrupt stops the timers the cell set, not those of earlier cells.
+func TestInterruptStopsTimers(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "var mine *time.Timer\nearlier := time.AfterFunc(time.Hour, func() {})")
+	code := "mine = time.AfterFunc(time.Hour, func() {})\ntime.Sleep(time.Hour)"
+	start := time.Now()
+	err, took := interruptWhen(t, in, code, func() bool { return time.Since(start) > 50*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	wantValue(t, in, `mine.Stop()`, "false")   // already stopped
+	wantValue(t, in, `earlier.Stop()`, "true") // was still pending
 }

@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/traefik/yaegi/interp"
@@ -57,6 +59,10 @@ func (t *tracker) exports() interp.Exports {
 			"ListenAndServeTLS": reflect.ValueOf(t.listenAndServeTLS),
 			"Serve":             reflect.ValueOf(t.serve),
 			"ServeTLS":          reflect.ValueOf(t.serveTLS),
+			"Get":               reflect.ValueOf(t.httpGet),
+			"Head":              reflect.ValueOf(t.httpHead),
+			"Post":              reflect.ValueOf(t.httpPost),
+			"PostForm":          reflect.ValueOf(t.httpPostForm),
 		},
 		"os/exec/exec": {
 			"Command":        reflect.ValueOf(t.command),
@@ -99,10 +105,21 @@ type listener struct {
 	t *tracker
 }
 
+// Accept also lets an interrupt of the calling cell wake it when the
+// listener belongs to an earlier cell: it passes the listener's deadline,
+// which leaves the listener open for later cells, as Python's accept
+// interrupted by Ctrl-C does.
 func (l *listener) Accept() (net.Conn, error) {
+	s := l.t.owner()
+	if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
+		d.SetDeadline(time.Time{})
+		if sc, id := s.add(func() { d.SetDeadline(time.Now()) }); sc != nil {
+			defer sc.remove(id)
+		}
+	}
 	c, err := l.Listener.Accept()
 	if err == nil {
-		trackConn(l.t.owner(), c)
+		trackConn(s, c)
 	}
 	return c, err
 }
@@ -275,6 +292,56 @@ func (t *tracker) serveTLS(l net.Listener, h http.Handler, certFile, keyFile str
 	return s.serving(t, func() error { return s.std().ServeTLS(l, certFile, keyFile) })
 }
 
+// The client functions of net/http send their request with a context
+// that an interrupt of the cell cancels, which also ends a read of the
+// response's body.
+
+func (t *tracker) httpGet(url string) (*http.Response, error) {
+	return t.httpDo(http.MethodGet, url, "", nil)
+}
+
+func (t *tracker) httpHead(url string) (*http.Response, error) {
+	return t.httpDo(http.MethodHead, url, "", nil)
+}
+
+func (t *tracker) httpPost(url, contentType string, body io.Reader) (*http.Response, error) {
+	return t.httpDo(http.MethodPost, url, contentType, body)
+}
+
+func (t *tracker) httpPostForm(url string, data neturl.Values) (*http.Response, error) {
+	return t.httpDo(http.MethodPost, url, "application/x-www-form-urlencoded", strings.NewReader(data.Encode()))
+}
+
+func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	s, id := t.owner().add(cancel)
+	if s == nil {
+		return nil, context.Canceled
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.remove(id)
+		cancel()
+		return nil, err
+	}
+	b := &responseBody{ReadCloser: resp.Body}
+	resp.Body = b
+	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+	return resp, nil
+}
+
+// responseBody is the body of a tracked response: the request's
+// context lives as long as it.
+type responseBody struct{ io.ReadCloser }
+
 // command is exec.Command: the process runs in a process group of its
 // own, which an interrupt of its cell kills.
 func (t *tracker) command(name string, arg ...string) *exec.Cmd {
@@ -326,9 +393,13 @@ func (t *tracker) ioPipe() (*io.PipeReader, *io.PipeWriter) {
 func (t *tracker) afterFunc(d time.Duration, f func()) *time.Timer {
 	s := t.owner()
 	timer := time.AfterFunc(d, func() {
-		if s.labels != nil {
-			pprof.SetGoroutineLabels(s.labels)
+		// The goroutine the runtime started for f has the labels of
+		// whichever goroutine ran the timers: replace them.
+		labels := s.labels
+		if labels == nil {
+			labels = context.Background()
 		}
+		pprof.SetGoroutineLabels(labels)
 		f()
 	})
 	trackWeak(s, timer, func(tm *time.Timer) { tm.Stop() })

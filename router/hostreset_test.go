@@ -3,7 +3,9 @@ package router
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,25 @@ func TestHostResetAfterStuckCell(t *testing.T) {
 	if _, ce := runCell(t, s, bg, "%%host\nx := 41\nfunc f() int { return x + 1 }\nkept := \"kept\"\n%store kept"); ce != nil {
 		t.Fatal(ce)
 	}
+	// A server a cell leaves running: %hostreset closes it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	if _, ce := runCell(t, s, bg, fmt.Sprintf("%%%%host\ngo http.ListenAndServe(%q, nil)", addr)); ce != nil {
+		t.Fatal(ce)
+	}
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the server never listened")
+		}
+	}
 
 	ctx, cancel := context.WithCancel(bg)
 	time.AfterFunc(100*time.Millisecond, cancel)
@@ -89,6 +110,11 @@ func TestHostResetAfterStuckCell(t *testing.T) {
 		t.Errorf("%%hostreset said %q, want %q", rec.stdout.String(), want)
 	}
 
+	if l, err := net.Listen("tcp", addr); err != nil {
+		t.Errorf("the server a cell left running still holds its port after %%hostreset: %v", err)
+	} else {
+		l.Close()
+	}
 	rec, ce = runCell(t, s, bg, "%%host\n1 + 1")
 	if ce != nil || rec.result != "2" {
 		t.Errorf("a cell after %%hostreset: result %q, error %+v; want 2", rec.result, ce)

@@ -67,7 +67,8 @@ type Session struct {
 	board   Board // nil until %connect
 
 	crash        *crash.Log
-	crashChecked bool // the first cell has shown what the previous kernel left
+	crashChecked bool         // the first cell has shown what the previous kernel left
+	goLine       atomic.Int32 // the cell line where the Go code being run starts
 
 	plot *magics.PlotOptions // %plot on: plot every board cell's output
 
@@ -109,7 +110,9 @@ func NewSession(opts Options) (*Session, error) {
 		hostReady: make(chan struct{}),
 		crash:     opts.Crash,
 	}
-	s.hostOpts = host.Options{Logger: log}
+	s.hostOpts = host.Options{Logger: log, Line: func(line int) {
+		s.crash.At(int(s.goLine.Load()) + line - 1)
+	}}
 	go func() {
 		defer close(s.hostReady)
 		s.host, s.hostErr = host.New(s.hostOpts)
@@ -178,7 +181,7 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
 	switch c.Kind {
 	case HostCell:
-		s.crash.Running(c.Body)
+		s.crash.Running(code)
 		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
@@ -213,11 +216,12 @@ func (s *Session) runSegments(ctx context.Context, c Cell, env *cellEnv, run fun
 }
 
 // runGo evaluates Go code in the host interpreter.
-func (s *Session) runGo(ctx context.Context, code string, _ int, out kernel.Output) error {
+func (s *Session) runGo(ctx context.Context, code string, firstLine int, out kernel.Output) error {
 	in, err := s.interp()
 	if err != nil {
 		return err
 	}
+	s.goLine.Store(int32(firstLine))
 	res, err := in.Eval(ctx, code, s.hostIO(out))
 	if err != nil {
 		return err
