@@ -65,6 +65,7 @@ bench: deps deps-boards build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peer python3
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./host/
+	$(GO) test -run '^$$' -bench ListBigValue -benchtime 5x -benchmem ./store/
 	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)
 
 demo: deps build
