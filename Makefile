@@ -55,17 +55,17 @@ test-jupyter: build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) -c 'import jupyter_client.kernelspec as k; s = k.KernelSpecManager().find_kernel_specs(); assert "iot" in s, s; print("kernelspec iot at", s["iot"])'
 	cd tests && JUPYTER_DATA_DIR=$(TEST_JUPYTER) IOTKERNEL_ARTIFACTS=$(ARTIFACTS) \
 		$(PYTHON) -m pytest -v -p no:cacheprovider --durations=0 \
-		test_conformance.py test_console.py test_notebooks.py test_tutorial.py test_browser.py
+		test_conformance.py test_notebooks.py test_tutorial.py test_browser.py
 
 # The board benchmarks (bench/boardbench) run the real MicroPython Unix
 # port and mpremote that deps-boards installs, over an emulated 115200-baud
 # line; BOARDBENCH_FLAGS=-quick makes them a one-run smoke test.
 bench: deps deps-boards build
+	$(GO) test -run '^$$' -bench ListBigValue -benchtime 5x -benchmem ./store/
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(BIN) install --user
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peer python3
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./host/
-	$(GO) test -run '^$$' -bench ListBigValue -benchtime 5x -benchmem ./store/
 	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)
 
 demo: deps build

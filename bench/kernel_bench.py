@@ -10,7 +10,7 @@ Measures, for each kernel:
   print1mb a cell printing 1 MB, execute_request to idle (median)
   rss      resident memory of the kernel process after 100 cells
 
-and prints iot/peer ratios next to the goals the README states. Timings are
+and prints iot/peer ratios next to the goals of issue 2. Timings are
 reported, never asserted: the machine is noted with the numbers.
 """
 import argparse
