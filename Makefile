@@ -55,7 +55,7 @@ test-jupyter: build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) -c 'import jupyter_client.kernelspec as k; s = k.KernelSpecManager().find_kernel_specs(); assert "iot" in s, s; print("kernelspec iot at", s["iot"])'
 	cd tests && JUPYTER_DATA_DIR=$(TEST_JUPYTER) IOTKERNEL_ARTIFACTS=$(ARTIFACTS) \
 		$(PYTHON) -m pytest -v -p no:cacheprovider --durations=0 \
-		test_conformance.py test_notebooks.py test_tutorial.py test_browser.py
+		test_conformance.py test_console.py test_notebooks.py test_tutorial.py test_browser.py
 
 # The board benchmarks (bench/boardbench) run the real MicroPython Unix
 # port and mpremote that deps-boards installs, over an emulated 115200-baud
