@@ -4,10 +4,13 @@
 // last top-level statement starts when it is an expression, so that the
 // kernel can show its value as the Python REPL would.
 //
-// It knows Python's lexical structure (strings of every prefix and quote
-// form, comments, brackets, backslash continuations, indentation), not its
-// full grammar: "invalid" is reported only for what is certainly wrong,
-// such as a closing bracket without its opener.
+// Everything rests on one lexer (Tokens; LineScanner for source fed a line
+// at a time, as the router's cell splitter does to tell a magic at column
+// 0 from a line inside a multi-line string). It knows Python's lexical
+// structure (strings of every prefix and quote form with their escapes,
+// comments, brackets, backslash continuations, indentation), not its full
+// grammar: "invalid" is reported only for what is certainly wrong, such
+// as a closing bracket without its opener.
 //
 // It also writes Python literals (Str, Bytes, WriteStr) for the code the
 // kernel sends to boards: printable ASCII that every MicroPython version

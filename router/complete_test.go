@@ -12,8 +12,8 @@ import (
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
-// localSession is a Session connected to the real MicroPython Unix port
-// (BOARDS.md, board 3). A missing board fails the test, saying how to
+// localSession is a Session connected to the real MicroPython Unix port.
+// A missing board skips the test (fails it under make test), saying how to
 // install it.
 func localSession(t *testing.T) *Session {
 	t.Helper()

@@ -40,7 +40,7 @@ import (
 // from what the cells produced.
 //
 // The archive's comment may hold a line "requires: BOARD...", naming real
-// MicroPython boards (BOARDS.md) the transcript runs on:
+// MicroPython boards the transcript runs on:
 //
 //	local     the Unix port (board 3), found through $IOTKERNEL_MICROPYTHON
 //	microbit  the micro:bit firmware on QEMU (board 1), its UART on a TCP
@@ -49,8 +49,8 @@ import (
 //
 // The harness starts each one (package realboard) and names it in the
 // boards file, so that the transcript says "%connect microbit" or
-// "%connect wasm"; "local" is a URL already. A board that is missing fails
-// the test, saying what to install.
+// "%connect wasm"; "local" is a URL already. A board that is missing skips
+// the transcript (fails it under make test), saying what to install.
 //
 // In cells, $WORK is the test's temporary directory (also the working
 // directory, the store's and the boards file's home) and $ROOT the repo.

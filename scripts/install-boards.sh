@@ -1,6 +1,6 @@
 #!/bin/bash
 # install-boards.sh installs the real MicroPython builds that the transport
-# tests run against (see shared/BOARDS.md):
+# tests run against (package transport/realboard starts them):
 #
 #   1. the BBC micro:bit firmware on QEMU's emulated nRF51 (Debian 12),
 #   2. MicroPython 1.27 compiled to WebAssembly (npm), made a board by

@@ -235,3 +235,25 @@ func BenchmarkListBigValue(b *testing.B) {
 		}
 	}
 }
+
+func TestCorruptSymlinkedStoreMovesItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.json")
+	link := filepath.Join(dir, "store.json")
+	os.WriteFile(target, []byte("{not json"), 0o600)
+	os.Symlink("real.json", link)
+	s, err := Open(link)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !strings.HasPrefix(ce.Moved, target+".corrupt-") {
+		t.Fatalf("Open of a corrupt symlinked store = %v, want the target moved aside", err)
+	}
+	if err := s.Set("x", IntValue(1)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	if data, _ := os.ReadFile(target); !strings.Contains(string(data), `"x": {"int": 1}`) {
+		t.Errorf("target holds %q", data)
+	}
+}

@@ -268,7 +268,12 @@ func (s *Store) change(fn func(map[string]Value) (bool, error)) error {
 	vals, err := s.load()
 	var ce *CorruptError
 	if errors.As(err, &ce) {
-		if ce.Moved, err = moveAside(s.path); err != nil {
+		target, err := userfile.Target(s.path)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		// A symlinked store keeps its link: the file it leads to moves.
+		if ce.Moved, err = moveAside(target); err != nil {
 			return fmt.Errorf("store %s is corrupt (%v) and could not be moved aside: %w", s.path, ce.Err, err)
 		}
 		s.warn(ce)

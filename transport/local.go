@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/iotkernel/iotkernel/internal/userfile"
 	"github.com/iotkernel/iotkernel/transport/boardprog"
 )
 
@@ -51,8 +52,8 @@ func findMicroPython() (string, error) {
 // to run: the user's cache directory, or the temporary directory when
 // there is none.
 func boardProgramDir() string {
-	if dir, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(dir, "iotkernel")
+	if dir, err := userfile.CacheDir(os.Getenv); err == nil {
+		return dir
 	}
 	return filepath.Join(os.TempDir(), fmt.Sprintf("iotkernel-%d", os.Getuid()))
 }

@@ -1,12 +1,12 @@
 package transport_test
 
-// Tests of the transport against real MicroPython builds (see
-// shared/BOARDS.md): the BBC micro:bit firmware on QEMU, MicroPython 1.27
+// Tests of the transport against real MicroPython builds: the BBC micro:bit firmware on QEMU, MicroPython 1.27
 // compiled to WebAssembly behind scripts/wasm-board/bridge.mjs, and the
 // MicroPython 1.25 Unix port from Debian 13 with the board program of
 // package boardprog. Package realboard starts them (and says where it
-// looks for them); a board that cannot be started fails its tests with
-// the reason, unless IOTKERNEL_SKIP_REAL_BOARDS=1, which skips them.
+// looks for them); a board that cannot be started skips its tests with
+// the reason, or fails them where real boards are required (make test,
+// CI=true).
 
 import (
 	"bytes"

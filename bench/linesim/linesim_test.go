@@ -6,9 +6,10 @@ import (
 	"crypto/rand"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // The tests check that bytes pass unchanged and are counted; they assert
@@ -48,16 +49,10 @@ func TestWireCarriesBytesUnchanged(t *testing.T) {
 }
 
 // TestBoardBehindLine runs one raw REPL cell on the real Unix port through
-// an unthrottled line. It is skipped when the port is not installed
-// (scripts/install-boards.sh installs it).
+// an unthrottled line. Without the port it skips, or fails where real
+// boards are required (package realboard says when).
 func TestBoardBehindLine(t *testing.T) {
-	mp := os.Getenv("IOTKERNEL_MICROPYTHON")
-	if mp == "" {
-		mp = filepath.Join("..", "..", ".cache", "boards", "trixie", "micropython")
-	}
-	if _, err := os.Stat(mp); err != nil {
-		t.Fatalf("no MicroPython Unix port at %s (scripts/install-boards.sh installs it): %v", mp, err)
-	}
+	mp := realboard.UnixPort(t)
 	board, err := StartBoard(mp, t.TempDir(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,6 @@
 // Package userfile owns the two rules for the files iotkernel keeps for
-// its user (the boards file, the %store file, the board program): where
+// its user (the boards file, the %store file, the board program in the
+// cache): where
 // each lives, and how it is replaced without ever leaving half a file.
 //
 // Locations follow the XDG Base Directory Specification
@@ -29,6 +30,12 @@ func ConfigPath(getenv func(string) string, name string) (string, error) {
 	return path(getenv, "XDG_CONFIG_HOME", ".config", name)
 }
 
+// CacheDir returns the directory of iotkernel's cached files:
+// $XDG_CACHE_HOME/iotkernel, else $HOME/.cache/iotkernel.
+func CacheDir(getenv func(string) string) (string, error) {
+	return path(getenv, "XDG_CACHE_HOME", ".cache", "")
+}
+
 // DataPath returns where the named data file lives:
 // $XDG_DATA_HOME/iotkernel/NAME, else $HOME/.local/share/iotkernel/NAME.
 func DataPath(getenv func(string) string, name string) (string, error) {
@@ -43,7 +50,7 @@ func path(getenv func(string) string, xdgVar, homeDefault, name string) (string,
 	if home == "" {
 		h, err := os.UserHomeDir()
 		if err != nil {
-			return "", fmt.Errorf("no place for %s: %w (set %s or HOME)", name, err, xdgVar)
+			return "", fmt.Errorf("no home directory for iotkernel's files: %w (set %s or HOME)", err, xdgVar)
 		}
 		home = h
 	}

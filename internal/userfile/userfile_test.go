@@ -28,11 +28,12 @@ func TestPaths(t *testing.T) {
 		getenv func(string) string
 		config string
 		data   string
+		cache  string
 	}{
-		{"home", env("HOME", "/home/u"), "/home/u/.config/iotkernel/f.json", "/home/u/.local/share/iotkernel/f.json"},
-		{"xdg", env("HOME", "/home/u", "XDG_CONFIG_HOME", "/cfg", "XDG_DATA_HOME", "/data"), "/cfg/iotkernel/f.json", "/data/iotkernel/f.json"},
+		{"home", env("HOME", "/home/u"), "/home/u/.config/iotkernel/f.json", "/home/u/.local/share/iotkernel/f.json", "/home/u/.cache/iotkernel"},
+		{"xdg", env("HOME", "/home/u", "XDG_CONFIG_HOME", "/cfg", "XDG_DATA_HOME", "/data", "XDG_CACHE_HOME", "/c"), "/cfg/iotkernel/f.json", "/data/iotkernel/f.json", "/c/iotkernel"},
 		// The XDG spec says to ignore relative paths.
-		{"relative xdg", env("HOME", "/home/u", "XDG_CONFIG_HOME", "cfg", "XDG_DATA_HOME", "data"), "/home/u/.config/iotkernel/f.json", "/home/u/.local/share/iotkernel/f.json"},
+		{"relative xdg", env("HOME", "/home/u", "XDG_CONFIG_HOME", "cfg", "XDG_DATA_HOME", "data", "XDG_CACHE_HOME", "c"), "/home/u/.config/iotkernel/f.json", "/home/u/.local/share/iotkernel/f.json", "/home/u/.cache/iotkernel"},
 	}
 	for _, c := range cases {
 		if got, err := ConfigPath(c.getenv, "f.json"); got != c.config || err != nil {
@@ -40,6 +41,9 @@ func TestPaths(t *testing.T) {
 		}
 		if got, err := DataPath(c.getenv, "f.json"); got != c.data || err != nil {
 			t.Errorf("%s: DataPath = %q, %v; want %q", c.name, got, err, c.data)
+		}
+		if got, err := CacheDir(c.getenv); got != c.cache || err != nil {
+			t.Errorf("%s: CacheDir = %q, %v; want %q", c.name, got, err, c.cache)
 		}
 	}
 }

@@ -7,7 +7,7 @@
 // test: garbage, silence, a spontaneous reset, a vanished link.
 //
 // It tests the host's reactions; it is no evidence that real MicroPython
-// behaves the same (see BOARDS.md for real firmware to test against).
+// behaves the same (package realboard starts real firmware to test against).
 package boardtest
 
 import (
