@@ -239,6 +239,7 @@ func (d *webreplDialer) dial(ctx context.Context) (link, error) {
 	if err != nil {
 		return link{}, fmt.Errorf("open %s: %w", d.url, err)
 	}
+	nc = withQuickAck(nc)
 	if d.tls != nil {
 		tc := tls.Client(nc, d.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
