@@ -6,7 +6,9 @@
 #   2. MicroPython 1.27 compiled to WebAssembly (npm), made a board by
 #      scripts/wasm-board/bridge.mjs,
 #   3. MicroPython 1.25 for Unix from Debian 13, run with Debian 13's own
-#      loader and libraries, and mpremote 1.24 (the official host tool).
+#      loader and libraries, and mpremote 1.24 (the official host tool),
+#   4. the same MicroPython built from Debian 13's source package with
+#      WebREPL and dupterm (MicroPython's own WebREPL, for ws:// tests).
 #
 # Run it as root on Debian 12. It is idempotent: what is already there is
 # kept. Downloads are cached in $REPO/.cache/boards (gitignored). When it
@@ -17,6 +19,7 @@
 #   IOTKERNEL_MICROPYTHON        the Unix port (a wrapper script)
 #   IOTKERNEL_WASM_BRIDGE        the Node bridge of the WebAssembly port
 #   IOTKERNEL_MPREMOTE           mpremote (a wrapper script)
+#   IOTKERNEL_WEBREPL_MICROPYTHON  the Unix port with WebREPL
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -202,6 +205,61 @@ EOF
 	fi
 }
 
+# ---- 4. MicroPython 1.25 with WebREPL, built from Debian 13's source ------
+
+# The Unix port of Debian 13's source package, built as debian/rules does
+# but with MicroPython's WebREPL (extmod/modwebrepl.c) and os.dupterm, and
+# without the TLS and btree libraries, which Debian 12 lacks in the
+# versions 1.25 wants (the WebREPL board needs neither). The build takes a
+# few minutes on two cores; the binary is kept.
+install_webrepl() {
+	local dir=$CACHE/webrepl bin=$CACHE/webrepl/micropython
+	[ -x "$bin" ] && return 0
+	deb_install build-essential libffi-dev pkg-config python3 dpkg-dev || return
+	local apt=$dir/apt src=$dir/src mirror
+	mirror=$(trixie_mirror)
+	if [ -z "$mirror" ]; then
+		miss "a Debian mirror in /etc/apt/sources.list* to fetch the trixie micropython source from"
+		return 1
+	fi
+	mkdir -p "$apt/lists/partial" "$src"
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' \
+		"$mirror" >"$apt/sources.list"
+	local opts=(
+		-o "Dir::Etc::sourcelist=$apt/sources.list"
+		-o "Dir::Etc::sourceparts=-"
+		-o "Dir::State::Lists=$apt/lists"
+		-o "APT::Get::List-Cleanup=0"
+	)
+	if ! compgen -G "$src/micropython_*.dsc" >/dev/null; then
+		say "fetching the Debian 13 micropython source package"
+		if ! apt-get "${opts[@]}" update -qq || ! (cd "$src" && apt-get "${opts[@]}" source --download-only micropython); then
+			miss "the Debian 13 micropython source package (apt-get source failed)"
+			return 1
+		fi
+	fi
+	if [ ! -d "$src/tree/ports/unix" ]; then
+		rm -rf "$src/tree"
+		if ! (cd "$src" && dpkg-source --no-check -x micropython_*.dsc tree >/dev/null); then
+			miss "unpacking the micropython source package in $src"
+			return 1
+		fi
+	fi
+	say "building MicroPython with WebREPL (a few minutes; log in $src/build.log)"
+	if ! (cd "$src/tree" &&
+		nice -n 10 make -C mpy-cross -j"$(nproc)" &&
+		nice -n 10 make -C ports/unix -j"$(nproc)" \
+			FROZEN_MANIFEST=../../debian/config/manifest.py \
+			MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_SSL=0 \
+			MICROPY_PY_BTREE=0 MICROPY_PY_FFI=1 MICROPY_PY_JNI=0 STRIP=true \
+			CFLAGS_EXTRA="-DMICROPY_PY_WEBREPL=1 -DMICROPY_PY_OS_DUPTERM=1 -Wno-error=sign-compare") \
+		>"$src/build.log" 2>&1; then
+		miss "building MicroPython with WebREPL (see $src/build.log)"
+		return 1
+	fi
+	cp "$src/tree/ports/unix/build-standard/micropython" "$bin.new" && mv "$bin.new" "$bin"
+}
+
 # ---- checks: each board answers ------------------------------------------
 check() {
 	local out
@@ -220,6 +278,14 @@ check() {
 			miss "mpremote does not run: $out"
 		fi
 	fi
+	if [ -x "$CACHE/webrepl/micropython" ]; then
+		out=$("$CACHE/webrepl/micropython" -c 'import _webrepl, websocket, os; print(hasattr(os, "dupterm"))' 2>&1)
+		if [[ $out == True ]]; then
+			say "ok: Unix port with WebREPL $CACHE/webrepl/micropython"
+		else
+			miss "the Unix port with WebREPL does not run: $out"
+		fi
+	fi
 	if [ -f "$WASM/node_modules/@micropython/micropython-webassembly-pyscript/package.json" ]; then
 		out=$(printf '\x01print(1+1)\x04' | timeout 20 node "$WASM/bridge.mjs" 2>&1)
 		if [[ $out == *"OK2"* ]]; then
@@ -234,6 +300,7 @@ mkdir -p "$CACHE"
 install_microbit
 install_wasm
 install_trixie
+install_webrepl
 check
 
 cat <<EOF
@@ -243,6 +310,7 @@ Boards (defaults of the tests; set these to use others):
   IOTKERNEL_MICROPYTHON=$TRIXIE/micropython
   IOTKERNEL_WASM_BRIDGE=$WASM/bridge.mjs
   IOTKERNEL_MPREMOTE=$TRIXIE/mpremote
+  IOTKERNEL_WEBREPL_MICROPYTHON=$CACHE/webrepl/micropython
 EOF
 
 if [ ${#missing[@]} -gt 0 ]; then

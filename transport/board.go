@@ -65,6 +65,9 @@ type link struct {
 	// pulseReset toggles the modem lines to reset the chip (USB-UART
 	// bridge boards); nil when the link has no such lines.
 	pulseReset func() error
+	// files is the WebREPL connection, whose file protocol ReadFile
+	// and WriteFile use; nil on other links.
+	files *wsConn
 }
 
 type dialFunc func(ctx context.Context) (link, error)
@@ -112,8 +115,12 @@ type Board struct {
 // URLs: "serial:///dev/ttyUSB0", a bare device path ("/dev/ttyACM0",
 // "COM3"), each with an optional "?baud=N"; "socket://host:port" (raw TCP);
 // "exec:COMMAND ARGS..." (a process under a pty); "local" (the local
-// MicroPython Unix port).
+// MicroPython Unix port); "ws://HOST[:PORT][/]" and "wss://..." (WebREPL,
+// webrepl.go).
 func Open(ctx context.Context, url string, opts Options) (*Board, error) {
+	if isWebREPL(url) {
+		return openWebREPL(ctx, url, opts)
+	}
 	dial, opts, err := parseURL(url, opts)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,11 @@ func (b *Board) SoftReset(ctx context.Context, out io.Writer) error {
 		return b.linkError("soft reset", err)
 	}
 	got, err := b.readUntilPrompt(ctx, c)
+	if _, lk := b.current(); err != nil && lk.files != nil && errors.Is(err, ErrStateLost) {
+		// An ESP32's WebREPL closes its connection on a soft reset:
+		// log in again.
+		return b.reconnect(ctx)
+	}
 	if err != nil {
 		return err
 	}

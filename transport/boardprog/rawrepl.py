@@ -376,4 +376,7 @@ def main():
             continue
 
 
-main()
+# Run as a program; another program (a test board's WebREPL glue) may
+# exec this one under another __name__ and drive Board itself.
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,9 @@
-// Package realboard starts the real MicroPython builds for tests: the BBC micro:bit firmware on QEMU, MicroPython 1.27 compiled
-// to WebAssembly behind scripts/wasm-board/bridge.mjs, and the MicroPython
-// 1.25 Unix port from Debian 13. scripts/install-boards.sh installs all
-// three. It is test support, imported only by _test files; each function
+// Package realboard starts the real MicroPython builds for tests: the BBC
+// micro:bit firmware on QEMU, MicroPython 1.27 compiled to WebAssembly
+// behind scripts/wasm-board/bridge.mjs, the MicroPython 1.25 Unix port
+// from Debian 13, and that port built with MicroPython's WebREPL
+// (webrepl_board.py makes it a ws:// board). scripts/install-boards.sh
+// installs them all. It is test support, imported only by _test files; each function
 // takes the test and stops what it started at the test's cleanup.
 //
 // Where the boards are (defaults in parentheses):
@@ -12,6 +14,7 @@
 //	IOTKERNEL_WASM_MODULE        (the npm package next to the bridge)
 //	IOTKERNEL_NODE               (node on PATH)
 //	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
+//	IOTKERNEL_WEBREPL_MICROPYTHON ($REPO/.cache/boards/webrepl/micropython)
 //
 // A board that cannot be started skips the test, saying why and that
 // `make deps-boards` installs the boards, so that `go test ./...` on a fresh
@@ -22,12 +25,16 @@ package realboard
 
 import (
 	"bufio"
+	"bytes"
+	_ "embed"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -245,4 +252,119 @@ func MicrobitSocket(t testing.TB) string {
 	_, port, _ := net.SplitHostPort(addr)
 	qemuMicrobit(t, fmt.Sprintf("tcp:127.0.0.1:%s,server=on,wait=off", port), func(string) bool { return false }, up)
 	return "socket://" + addr
+}
+
+//go:embed webrepl_board.py
+var webreplBoard []byte
+
+// WebREPLPort returns the path of the MicroPython Unix port built with
+// WebREPL and dupterm (scripts/install-boards.sh builds it from Debian
+// 13's source package): $IOTKERNEL_WEBREPL_MICROPYTHON, by default
+// $REPO/.cache/boards/webrepl/micropython.
+func WebREPLPort(t testing.TB) string {
+	t.Helper()
+	return File(t, "IOTKERNEL_WEBREPL_MICROPYTHON",
+		filepath.Join(RepoRoot(t), ".cache", "boards", "webrepl", "micropython"), "MicroPython Unix port with WebREPL")
+}
+
+// WebREPLBoard is a running WebREPL board (see WebREPL).
+type WebREPLBoard struct {
+	URL  string // ws://127.0.0.1:PORT
+	Addr string // 127.0.0.1:PORT
+	cmd  *exec.Cmd
+}
+
+// Kill ends the board's process, as a board that loses power; its TCP
+// connections drop.
+func (b *WebREPLBoard) Kill() { b.cmd.Process.Kill() }
+
+// WebREPL starts MicroPython's own WebREPL on the Unix port (see
+// webrepl_board.py) with password, serving the board program prog (a
+// path written by boardprog.WriteFile), on a free loopback port, and
+// stops it at cleanup. port 0 picks a free port; another reuses one (to
+// restart a board where it was).
+func WebREPL(t testing.TB, password, prog string, port int) *WebREPLBoard {
+	t.Helper()
+	mp := WebREPLPort(t)
+	glue := filepath.Join(t.TempDir(), "webrepl_board.py")
+	if err := os.WriteFile(glue, webreplBoard, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if port == 0 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	cmd := exec.Command(mp, glue, fmt.Sprint(port), prog)
+	cmd.Env = append(os.Environ(), "IOTKERNEL_TEST_WEBREPL_PASSWORD="+password)
+	// A stdin that never ends: once a client goes, dupterm is off and
+	// the port would read its own stdin.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		Missing(t, "start %s: %v", mp, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		stdin.Close()
+		<-exited
+		if s := stderr.String(); s != "" {
+			t.Logf("WebREPL board stderr: %s", s)
+		}
+	})
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "webrepl board listening") {
+				ready <- true
+			}
+		}
+		close(ready)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			Missing(t, "the WebREPL board exited: %s", stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		Missing(t, "the WebREPL board did not listen within 10 s: %s", stderr.String())
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return &WebREPLBoard{URL: "ws://" + addr, Addr: addr, cmd: cmd}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process's writes and a test's
+// reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
