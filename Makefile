@@ -69,6 +69,7 @@ bench: deps deps-boards build
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
 	$(GO) test -run '^$$' -bench TrivialCell -benchtime 300x ./host/
 	$(GO) test -run '^$$' -bench LongSession -benchtime 1x ./host/
+	$(GO) test -run '^$$' -bench PlotLineRate -benchtime 5x ./router/
 	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)
 
 demo: deps build
