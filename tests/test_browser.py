@@ -128,3 +128,43 @@ def test_http_server_notebook_in_chromium(playwright, notebook_server):
     assert head == b"\x89PNG\r\n\x1a\n" and os.path.getsize(shot) > 20000
     # The finally clause closed the board's listening socket.
     assert rt.port_is_free(board_port)
+
+
+PLOT_CELL = """%%plot --window 100
+import time, math
+print("sampling")
+for i in range(120):
+    print("temp:", round(20 + 3 * math.sin(i / 8), 2), "hum=", 40 + i % 9)
+    time.sleep(0.04)
+print("done")"""
+
+
+def test_live_plot_in_chromium(playwright, notebook_server):
+    """A %%plot cell in the real browser: the chart shows and is redrawn
+    while the cell runs (screenshot mid-run), and the final chart stays,
+    with the window's points, above the cell's text lines."""
+    url, token, root, _ = notebook_server
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "iot", "display_name": "iot", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("%connect esp32"), nbformat.v4.new_code_cell(PLOT_CELL)]
+    nbformat.write(nb, os.path.join(root, "plot.ipynb"))
+    env = dict(os.environ, JUPYTER_URL=url, JUPYTER_TOKEN=token, NOTEBOOK="plot.ipynb",
+               ARTIFACTS=ARTIFACTS, CHROMIUM=CHROMIUM)
+    proc = subprocess.run(["node", "run-plot-notebook.mjs"], cwd=playwright, env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = proc.stdout.strip().splitlines()
+    assert lines, "the browser script printed nothing:\n" + proc.stderr
+    result = json.loads(lines[-1])
+    assert proc.returncode == 0 and result["ok"], "%s\n%s" % (result.get("error"), proc.stderr)
+    # Mid-run: the cell still runs and the chart already has points.
+    assert result["running"], result
+    assert result["mid"] and result["mid"]["series"] == ["temp", "hum"], result["mid"]
+    assert 0 < result["mid"]["points"][0] < 100, result["mid"]
+    # After: the window's 100 points of each series, the text lines kept,
+    # one chart (updated in place, not one output per redraw).
+    assert result["final"]["series"] == ["temp", "hum"], result["final"]
+    assert result["final"]["points"] == [100, 100], result["final"]
+    assert result["text"] == "sampling\ndone", result["text"]
+    for shot in (result["midScreenshot"], result["screenshot"]):
+        with open(shot, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
