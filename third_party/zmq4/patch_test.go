@@ -360,3 +360,34 @@ func TestWriteTimeoutDisconnectsAPeerThatDoesNotRead(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConnRead feeds arbitrary bytes to the frame reader of an open
+// connection with a 1 MiB limit: it must return errors, never panic, and
+// never allocate what a header announces beyond the limit.
+func FuzzConnRead(f *testing.F) {
+	f.Add([]byte{0, 5, 'h', 'e', 'l', 'l', 'o'})
+	f.Add(append([]byte{1, 0, 0, 1, 'x'}, longHeader(0, 1<<40)...))
+	f.Add(longHeader(isCommandBitFlag, 1<<36))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		local, remote := net.Pipe()
+		defer local.Close()
+		go func() {
+			remote.Write(b)
+			remote.Close()
+		}()
+		c := &Conn{rw: local, sec: nullSecurity{}, maxMsgSize: 1 << 20, topics: map[string]struct{}{}}
+		for i := 0; i < 1000; i++ {
+			msg := c.read()
+			if msg.err != nil {
+				return
+			}
+			total := 0
+			for _, fr := range msg.Frames {
+				total += len(fr) + frameCost
+			}
+			if total > 1<<20 {
+				t.Fatalf("read a message of %d bytes with a limit of 1 MiB", total)
+			}
+		}
+	})
+}
