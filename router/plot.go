@@ -139,8 +139,18 @@ func (f *lineFeed) Write(b []byte) (int, error) {
 			line = append(f.partial, line...)
 			f.partial = nil
 		}
-		if !f.plotted(string(line)) {
+		if _, ok := plot.Parse(string(line)); !ok {
 			text = append(text, line...)
+		} else {
+			// Text printed before a reading shows before the chart
+			// that the reading may draw.
+			if len(text) > 0 {
+				if _, err := f.text.Write(text); err != nil {
+					return n, err
+				}
+				text = nil
+			}
+			f.plotted(string(line))
 		}
 		b = b[i+1:]
 	}

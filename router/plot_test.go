@@ -49,3 +49,33 @@ func TestLineFeedSplitAnywhere(t *testing.T) {
 		t.Errorf("text-only output: %q", text.String())
 	}
 }
+
+type orderSink struct {
+	events *[]string
+}
+
+func (s orderSink) Display(_, _ map[string]any, _ string, update bool) {
+	if !update {
+		*s.events = append(*s.events, "chart")
+	}
+}
+func (s orderSink) Clear(bool) {}
+
+type orderWriter struct{ events *[]string }
+
+func (w orderWriter) Write(p []byte) (int, error) {
+	*w.events = append(*w.events, string(p))
+	return len(p), nil
+}
+
+// Text printed before the first reading, in the same piece of output,
+// reaches the cell before the chart does.
+func TestLineFeedKeepsOrder(t *testing.T) {
+	var events []string
+	f := &lineFeed{text: orderWriter{&events}, newChart: func() *display.Chart { return display.New(orderSink{&events}).Plot("", 0) }}
+	f.Write([]byte("sampling\n1 2\nmore text\n"))
+	f.flush()
+	if len(events) != 3 || events[0] != "sampling\n" || events[1] != "chart" || events[2] != "more text\n" {
+		t.Errorf("events %q, want the text, the chart, the text", events)
+	}
+}

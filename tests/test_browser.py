@@ -165,6 +165,7 @@ def test_live_plot_in_chromium(playwright, notebook_server):
     assert result["final"]["series"] == ["temp", "hum"], result["final"]
     assert result["final"]["points"] == [100, 100], result["final"]
     assert result["text"] == "sampling\ndone", result["text"]
+    assert result["textBeforeChart"], "the text printed before the first reading shows below the chart"
     for shot in (result["midScreenshot"], result["screenshot"]):
         with open(shot, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"

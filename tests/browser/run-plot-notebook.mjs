@@ -77,8 +77,16 @@ async function main() {
     await waitDone(plot, 1);
     result.seconds = (Date.now() - t0) / 1000;
     result.final = await chartState(plot);
-    result.text = (await plot.locator('.output_wrapper .output_stream').allInnerTexts()).join('').trim();
+    result.text = (await plot.locator('.output_wrapper .output_stream').allInnerTexts()).map((s) => s.trim()).join('\n');
     result.outputs = await plot.locator('.output_wrapper .output_area').count();
+    // The outputs in page order: "sampling" was printed before the first
+    // reading, so it must come before the chart.
+    result.textBeforeChart = await plot.evaluate((el) => {
+      const areas = [...el.querySelectorAll('.output_wrapper .output_area')];
+      const text = areas.findIndex((a) => a.innerText.includes('sampling'));
+      const chart = areas.findIndex((a) => a.querySelector('svg'));
+      return text >= 0 && chart >= 0 && text < chart;
+    });
     result.screenshot = path.join(artifacts, 'browser-plot-done.png');
     await page.screenshot({ path: result.screenshot, fullPage: true });
     result.ok = true;
