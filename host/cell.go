@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/traefik/yaegi/interp"
 )
 
 // A cell mixes what Go keeps apart: imports, package-level declarations
@@ -377,7 +379,43 @@ func (in *Interp) panicError(cell int, value any, trace []string) error {
 		}
 		pe.Traceback = append(pe.Traceback, entry)
 	}
+	pe.Traceback = foldRepeats(pe.Traceback)
+	var depth interp.CallDepthError
+	if err, ok := value.(error); ok && errors.As(err, &depth) {
+		re := &RecursionError{Depth: depth.Depth}
+		where := ""
+		if len(frames) > 0 {
+			re.Line = frames[0].line
+			where = fmt.Sprintf("line %d of an earlier cell", re.Line)
+			if frames[0].cell == cell {
+				where = fmt.Sprintf("line %d", re.Line)
+			}
+		}
+		re.PanicError = PanicError{Value: recursionValue(depth.Depth, where), Traceback: pe.Traceback}
+		return re
+	}
 	return pe
+}
+
+// foldRepeats replaces the fourth and later of consecutive equal
+// traceback entries by one line that counts them, as Python does.
+func foldRepeats(tb []string) []string {
+	const keep = 3
+	var out []string
+	for i := 0; i < len(tb); {
+		j := i
+		for j < len(tb) && tb[j] == tb[i] {
+			j++
+		}
+		for k := i; k < j && k < i+keep; k++ {
+			out = append(out, tb[k])
+		}
+		if n := j - i - keep; n > 0 {
+			out = append(out, fmt.Sprintf("[previous line repeated %d more times]", n))
+		}
+		i = j
+	}
+	return out
 }
 
 // evalImports runs an import unit, skipping what the kernel already

@@ -25,4 +25,20 @@
 // Close closes what every cell opened. A cell blocked where no tracking
 // reaches leaves the interpreter stuck: later cells fail with a
 // *StuckError, and the router replaces the interpreter (reset.go).
+//
+// What would end a compiled Go program ends only a cell, a goroutine or a
+// callback here. A panic in a goroutine a cell started, or in a cell's
+// function that compiled code calls on a goroutine of its own (a
+// time.AfterFunc callback, an HTTP handler), is recovered and shown on the
+// stderr of the cell running now, else of the last cell, with the line of
+// the go statement or of the function. Calls nested deeper than
+// Options.MaxCallDepth fail with RecursionError before Go's stack
+// overflows. Both are done in yaegi itself (third_party/yaegi, see its
+// README), not by rewriting cells: every go statement, and every
+// interpreted function compiled code can call (func values, method values,
+// named functions, not only function literals), passes through a few
+// places in yaegi's run.go, and a patch there keeps the tracebacks and the
+// semantics of panics unwinding through interpreted calls. What the Go
+// runtime makes fatal without a panic (concurrent map writes, running out
+// of memory) cannot be caught in-process and still ends the kernel; package crash reports it after the restart.
 package host

@@ -36,6 +36,10 @@ type Options struct {
 	// Env is the environment cells see through os.Getenv and friends.
 	// Nil means the process's real environment, shared with %%bash and !.
 	Env []string
+
+	// MaxCallDepth limits how deep interpreted calls nest: deeper, a cell
+	// fails with RecursionError. Zero means DefaultMaxCallDepth.
+	MaxCallDepth int
 }
 
 // IO is where one cell's effects go. Writers and callbacks may be called
@@ -111,9 +115,9 @@ type Interp struct {
 	track          *tracker // what cells opened, closed on interrupt
 	onLine         func(line int)
 
-	evalMu sync.Mutex // held by every call that touches yi
-	cells  int        // numbers the cells, naming their sources _cellN.go
-	srcs   map[int][]string
+	evalMu sync.Mutex       // held by every call that touches yi
+	cells  int              // numbers the cells, naming their sources cellN/cell.go; written also under mu
+	srcs   map[int][]string // each cell's lines; written also under mu
 	// imports maps each package name visible in cells to its path;
 	// defined holds the names cells declared at top level. Both feed
 	// auto-import and completion; guarded by evalMu.
@@ -193,6 +197,13 @@ func New(opts Options) (*Interp, error) {
 		// debugger: keeping each cell's code for it grew the process by
 		// kilobytes per cell.
 		NoDebugInfo: true,
+		// A panic in a goroutine or callback of a cell ends that goroutine
+		// or call, not the kernel.
+		OnGoPanic:    in.goPanic,
+		MaxCallDepth: opts.MaxCallDepth,
+	}
+	if yopts.MaxCallDepth == 0 {
+		yopts.MaxCallDepth = DefaultMaxCallDepth
 	}
 	if opts.Env != nil {
 		yopts.Env = opts.Env
@@ -339,9 +350,11 @@ func (in *Interp) Eval(ctx context.Context, code string, cellIO IO) (Result, err
 	in.mu.Unlock()
 	in.stdin.reset()
 
+	in.mu.Lock() // goPanic reads them from other goroutines
 	in.cells++
 	cell := in.cells
 	in.srcs[cell] = strings.Split(code, "\n")
+	in.mu.Unlock()
 	units, err := splitCell(code)
 	if err != nil {
 		return Result{}, err

@@ -118,6 +118,7 @@ type frame struct {
 	deferred  [][]reflect.Value  // defer stack
 	recovered interface{}        // to handle panic recover
 	done      reflect.SelectCase // for cancellation of channel operations
+	depth     int                // number of interpreted calls up to this one
 }
 
 func newFrame(anc *frame, length int, id uint64) *frame {
@@ -131,6 +132,7 @@ func newFrame(anc *frame, length int, id uint64) *frame {
 	} else {
 		f.done = anc.done
 		f.root = anc.root
+		f.depth = anc.depth + 1
 	}
 	return f
 }
@@ -148,6 +150,7 @@ func (f *frame) clone() *frame {
 		id:        f.runid(),
 		done:      f.done,
 		debug:     f.debug,
+		depth:     f.depth,
 	}
 	nf.data = make([]reflect.Value, len(f.data))
 	copy(nf.data, f.data)
@@ -181,6 +184,8 @@ type opt struct {
 	specialStdio bool              // allows os.Stdin, os.Stdout, os.Stderr to not be file descriptors
 	unrestricted bool              // allow use of non-sandboxed symbols
 	noDebugInfo  bool              // keep neither roots nor scope children
+	onGoPanic    func(GoPanic)     // receives the panics of goroutines and callbacks
+	maxCallDepth int               // limit of nested interpreted calls, if positive
 }
 
 // Interpreter contains global resources and state.
@@ -324,6 +329,18 @@ type Options struct {
 	// with each one. Debug then cannot break in code compiled earlier, nor
 	// name the variables of its frames.
 	NoDebugInfo bool
+
+	// OnGoPanic, if not nil, makes a panic that would end the process (in
+	// a goroutine started by a go statement, or in an interpreted function
+	// that compiled code called on a goroutine of its own) end only that
+	// goroutine or call: it is recovered and passed to OnGoPanic, on the
+	// goroutine that panicked. A callback so recovered returns zero values.
+	OnGoPanic func(GoPanic)
+
+	// MaxCallDepth, if positive, limits how deep interpreted calls nest:
+	// a call deeper panics with CallDepthError, where Go would overflow its
+	// stack, which is fatal.
+	MaxCallDepth int
 }
 
 // New returns a new interpreter.
@@ -374,6 +391,8 @@ func New(options Options) *Interpreter {
 	}
 
 	i.opt.noDebugInfo = options.NoDebugInfo
+	i.opt.onGoPanic = options.OnGoPanic
+	i.opt.maxCallDepth = options.MaxCallDepth
 	i.universe.noDebugInfo = options.NoDebugInfo
 
 	if options.SourcecodeFilesystem != nil {

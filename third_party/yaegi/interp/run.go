@@ -204,8 +204,19 @@ func panicFunc(s *scope) string {
 // runCfg executes a node AST by walking its CFG and running node builtin at each step.
 func runCfg(n *node, f *frame, funcNode, callNode *node) {
 	var exec bltn
+	returned := false
 	defer func() {
 		f.mutex.Lock()
+		if !returned && len(f.deferred) == 0 && n.interp.opt.maxCallDepth > 0 {
+			// Unwinding (a panic, or runtime.Goexit, which this cannot tell
+			// apart) through a frame with nothing deferred: report the
+			// frame and let the panic go on. Recovering and panicking again
+			// at each frame nests the panics, which made unwinding n frames
+			// cost n² or worse.
+			f.mutex.Unlock()
+			fmt.Fprintln(n.interp.stderr, n.cfgErrorf("panic: %s(...)", panicFunc(n.scope)))
+			return
+		}
 		f.recovered = recover()
 		for _, val := range f.deferred {
 			val[0].Call(val[1:])
@@ -233,10 +244,12 @@ func runCfg(n *node, f *frame, funcNode, callNode *node) {
 		for exec := n.exec; exec != nil && f.runid() == n.interp.runid(); {
 			exec = exec(f)
 		}
+		returned = true
 		return
 	}
 
 	if n.exec == nil {
+		returned = true
 		return
 	}
 
@@ -267,6 +280,7 @@ func runCfg(n *node, f *frame, funcNode, callNode *node) {
 			m = originalExecNode(m, exec)
 		}
 	}
+	returned = true
 }
 
 func stripReceiverFromArgs(signature string) (string, error) {
@@ -988,6 +1002,7 @@ func genFunctionWrapper(n *node) func(*frame) reflect.Value {
 	funcType := n.typ.TypeOf()
 
 	return func(f *frame) reflect.Value {
+		var active int64 // calls running, see runFunc
 		return reflect.MakeFunc(funcType, func(in []reflect.Value) []reflect.Value {
 			// Allocate and init local frame. All values to be settable and addressable.
 			fr := newFrame(f, len(def.types), f.runid())
@@ -1039,7 +1054,7 @@ func genFunctionWrapper(n *node) func(*frame) reflect.Value {
 			}
 
 			// Interpreter code execution.
-			runCfg(start, fr, def, n)
+			runFunc(start, fr, def, n, &active)
 
 			return fr.data[:numRet]
 		})
@@ -1319,7 +1334,7 @@ func call(n *node) {
 					in[i].Set(value)
 				}
 
-				go callf(in)
+				go n.interp.runGoroutine(n.anc, func() { callf(in) })
 				return tnext
 			}
 
@@ -1340,6 +1355,10 @@ func call(n *node) {
 		}
 
 		nf := newFrame(f, len(def.types), f.runid())
+		if goroutine {
+			nf.depth = 1
+		}
+		n.interp.checkDepth(nf.depth)
 		var vararg reflect.Value
 
 		// Init return values
@@ -1395,7 +1414,7 @@ func call(n *node) {
 
 		// Execute function body
 		if goroutine {
-			go runCfg(def.child[3].start, nf, def, n)
+			go n.interp.runGoroutine(n.anc, func() { runCfg(def.child[3].start, nf, def, n) })
 			return tnext
 		}
 		runCfg(def.child[3].start, nf, def, n)
@@ -1562,7 +1581,8 @@ func callBin(n *node) {
 			for i, v := range values {
 				in[i] = getBinValue(getMapType, v, f)
 			}
-			go callFn(value(f), in)
+			fn := value(f)
+			go n.interp.runGoroutine(n.anc, func() { callFn(fn, in) })
 			return tnext
 		}
 	case fnext != nil:
@@ -1894,6 +1914,7 @@ func getFunc(n *node) {
 			fr = f.clone()
 		}
 		o := getFrame(f, l).data[i]
+		var active int64 // calls running, see runFunc
 
 		fct := reflect.MakeFunc(n.typ.TypeOf(), func(in []reflect.Value) []reflect.Value {
 			// Allocate and init local frame. All values to be settable and addressable.
@@ -1922,7 +1943,7 @@ func getFunc(n *node) {
 			}
 
 			// Interpreter code execution.
-			runCfg(n.child[3].start, fr2, n, n)
+			runFunc(n.child[3].start, fr2, n, n, &active)
 
 			f.mutex.Lock()
 			getFrame(f, l).data[i] = o

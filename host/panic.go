@@ -1,0 +1,114 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/traefik/yaegi/interp"
+)
+
+// DefaultMaxCallDepth is how deep interpreted calls may nest when
+// Options.MaxCallDepth is zero.
+const DefaultMaxCallDepth = 10000
+
+// RecursionError is a cell's call that nested deeper than the call-depth
+// limit: runaway recursion, stopped before Go's stack overflow, which would
+// end the kernel. It unwraps to its PanicError, whose traceback has the
+// repeated frames folded.
+type RecursionError struct {
+	PanicError
+	Depth int
+	Line  int // of the call that went too deep, in its cell; 0 if unknown
+}
+
+func (e *RecursionError) Error() string { return e.PanicError.Value }
+
+func (e *RecursionError) Unwrap() error { return &e.PanicError }
+
+// recursionValue is the panic value shown for a RecursionError.
+func recursionValue(depth int, where string) string {
+	v := fmt.Sprintf("RecursionError: maximum call depth exceeded (%d nested calls)", depth)
+	if where != "" {
+		v += " at " + where
+	}
+	return v
+}
+
+// goPanic receives the panics that yaegi recovered in goroutines started
+// by cells and in cells' functions called by compiled code on goroutines
+// of its own. It shows them on the stderr of the cell running now, else of
+// the last cell, which the goroutine outlived.
+func (in *Interp) goPanic(p interp.GoPanic) {
+	in.mu.Lock()
+	w, current := in.io.Stderr, in.cells
+	var src string
+	cell, line := cellLine(p.Pos.Filename, p.Pos.Line)
+	if lines := in.srcs[cell]; line >= 1 && line <= len(lines) {
+		src = strings.TrimSpace(lines[line-1])
+	}
+	in.mu.Unlock()
+
+	where := fmt.Sprintf("line %d of an earlier cell", line)
+	switch {
+	case cell == current:
+		where = fmt.Sprintf("line %d of this cell", line)
+	case cell == 0:
+		where = "an unknown place"
+	}
+	var b strings.Builder
+	if p.Callback {
+		fmt.Fprintf(&b, "panic in a function that Go code called on a goroutine of its own (the function is at %s): %v\n", where, p.Value)
+	} else {
+		fmt.Fprintf(&b, "panic in a goroutine started at %s: %v\n", where, p.Value)
+	}
+	if src != "" {
+		fmt.Fprintf(&b, "    %s\n", src)
+	}
+	var depth interp.CallDepthError
+	if err, ok := p.Value.(error); ok && errors.As(err, &depth) {
+		b.WriteString("(runaway recursion, stopped)\n")
+	}
+	b.WriteString("The goroutine ended; the kernel and its definitions are kept.\n")
+	if w != nil {
+		_, _ = w.Write([]byte(b.String()))
+	}
+	in.log.Warn("host: recovered a goroutine's panic", "value", fmt.Sprint(p.Value), "at", p.Pos.String())
+	if p.Callback && onStack("net/http.(*conn).serve") {
+		// As net/http does for a handler's panic: drop the connection,
+		// so that the client sees the request fail, not an empty 200.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// cellLine reads the cell number from a position's file name (cellN/cell.go).
+func cellLine(file string, line int) (cell, l int) {
+	rest, ok := strings.CutPrefix(file, "cell")
+	if !ok {
+		return 0, line
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(rest, "/cell.go"))
+	if err != nil {
+		return 0, line
+	}
+	return n, line
+}
+
+// onStack reports whether the function named fn is on the caller's stack.
+func onStack(fn string) bool {
+	pcs := make([]uintptr, 256)
+	n := runtime.Callers(2, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if f.Function == fn {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
