@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/traefik/yaegi/interp"
 )
@@ -24,7 +25,8 @@ import (
 // standard types, so cells can use them as usual, with two exceptions:
 // net.Listen returns a listener of its own type (so that the connections
 // it accepts are tracked too), and http.Server is a type of its own with
-// the same fields (so that its ListenAndServe and Serve are tracked).
+// the same fields (so that its ListenAndServe and Serve are tracked), as
+// is exec.Cmd.
 
 // errInterrupted is what a tracked io.Pipe returns once its cell was
 // interrupted.
@@ -65,6 +67,7 @@ func (t *tracker) exports() interp.Exports {
 			"PostForm":          reflect.ValueOf(t.httpPostForm),
 		},
 		"os/exec/exec": {
+			"Cmd":            reflect.ValueOf((*execCmd)(nil)),
 			"Command":        reflect.ValueOf(t.command),
 			"CommandContext": reflect.ValueOf(t.commandContext),
 		},
@@ -334,7 +337,7 @@ func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http
 	}
 	b := &responseBody{ReadCloser: resp.Body}
 	resp.Body = b
-	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel, nil})
 	return resp, nil
 }
 
@@ -343,29 +346,83 @@ func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http
 type responseBody struct{ io.ReadCloser }
 
 // command is exec.Command: the process runs in a process group of its
-// own, which an interrupt of its cell kills.
-func (t *tracker) command(name string, arg ...string) *exec.Cmd {
+// own, which an interrupt of its cell kills, and so does an interrupt of
+// a later cell that runs or waits for it (execCmd).
+func (t *tracker) command(name string, arg ...string) *execCmd {
 	return t.commandContext(context.Background(), name, arg...)
 }
 
-func (t *tracker) commandContext(ctx context.Context, name string, arg ...string) *exec.Cmd {
+func (t *tracker) commandContext(ctx context.Context, name string, arg ...string) *execCmd {
 	ctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(ctx, name, arg...)
 	newProcessGroup(cmd)
 	cmd.Cancel = func() error { return killProcessGroup(cmd) }
 	cmd.WaitDelay = commandWait
+	key := weak.Make(cmd)
+	t.cmds.Store(key, cancel)
 	s, id := t.owner().add(cancel)
 	if s != nil {
-		runtime.AddCleanup(cmd, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+		runtime.AddCleanup(cmd, func(r registration) {
+			r.s.remove(r.id)
+			r.cancel()
+			t.cmds.Delete(r.key)
+		}, registration{s, id, cancel, key})
 	}
-	return cmd
+	return (*execCmd)(cmd)
 }
+
+// execCmd is exec.Cmd in cells: the same fields, and methods that let an
+// interrupt of the cell that calls them kill the process of a command
+// made by exec.Command, even when an earlier cell made it.
+type execCmd exec.Cmd
+
+func (c *execCmd) std() *exec.Cmd { return (*exec.Cmd)(c) }
+
+// killable runs fn, which starts or waits for c's process, with the
+// process killed if the calling goroutine's cell is interrupted.
+func (c *execCmd) killable(fn func() error) error {
+	t := callerTracker()
+	if t == nil {
+		return fn()
+	}
+	cancel, ok := t.cmds.Load(weak.Make(c.std()))
+	if !ok {
+		return fn() // built without exec.Command
+	}
+	s, id := t.owner().add(cancel.(context.CancelFunc))
+	if s == nil {
+		return fn()
+	}
+	defer s.remove(id)
+	return fn()
+}
+
+func (c *execCmd) Start() error { return c.killable(c.std().Start) }
+func (c *execCmd) Run() error   { return c.killable(c.std().Run) }
+func (c *execCmd) Wait() error  { return c.killable(c.std().Wait) }
+
+func (c *execCmd) Output() (out []byte, err error) {
+	err = c.killable(func() error { out, err = c.std().Output(); return err })
+	return out, err
+}
+
+func (c *execCmd) CombinedOutput() (out []byte, err error) {
+	err = c.killable(func() error { out, err = c.std().CombinedOutput(); return err })
+	return out, err
+}
+
+func (c *execCmd) StdinPipe() (io.WriteCloser, error) { return c.std().StdinPipe() }
+func (c *execCmd) StdoutPipe() (io.ReadCloser, error) { return c.std().StdoutPipe() }
+func (c *execCmd) StderrPipe() (io.ReadCloser, error) { return c.std().StderrPipe() }
+func (c *execCmd) String() string                     { return c.std().String() }
+func (c *execCmd) Environ() []string                  { return c.std().Environ() }
 
 // registration is a resource's place in its scope, and what releases it.
 type registration struct {
 	s      *scope
 	id     uint64
 	cancel context.CancelFunc
+	key    any // in tracker.cmds, for a command
 }
 
 func (t *tracker) osPipe() (*os.File, *os.File, error) {
