@@ -423,3 +423,37 @@ func TestInterruptStopsTimers(t *testing.T) {
 	wantValue(t, in, `mine.Stop()`, "false")   // already stopped
 	wantValue(t, in, `earlier.Stop()`, "true") // was still pending
 }
+
+// An interrupt ends a TLS handshake that never completes, and a read on
+// a TLS connection.
+func TestInterruptTLS(t *testing.T) {
+	in := newInterp(t)
+	// A server that accepts and says nothing: the handshake hangs.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	code := fmt.Sprintf(`tls.Dial("tcp", %q, &tls.Config{InsecureSkipVerify: true})`, l.Addr().String())
+	err, took := interruptWhen(t, in, code, func() bool { return len(accepted) > 0 })
+	wantInterrupted(t, code, err, took)
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	code = fmt.Sprintf("tc, err := tls.Dial(\"tcp\", %q, &tls.Config{InsecureSkipVerify: true})\nif err != nil { panic(err) }\ntc.Read(make([]byte, 1))", addr)
+	start := time.Now()
+	err, took = interruptWhen(t, in, code, func() bool { return time.Since(start) > 300*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	wantValue(t, in, `1 + 1`, "2")
+}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -66,6 +67,11 @@ func (t *tracker) exports() interp.Exports {
 			"Post":              reflect.ValueOf(t.httpPost),
 			"PostForm":          reflect.ValueOf(t.httpPostForm),
 		},
+		"crypto/tls/tls": {
+			"Listen":         reflect.ValueOf(t.tlsListen),
+			"Dial":           reflect.ValueOf(t.tlsDial),
+			"DialWithDialer": reflect.ValueOf(t.tlsDialWithDialer),
+		},
 		"os/exec/exec": {
 			"Cmd":            reflect.ValueOf((*execCmd)(nil)),
 			"Command":        reflect.ValueOf(t.command),
@@ -95,6 +101,8 @@ func trackConn(s *scope, c net.Conn) {
 	case *net.UnixConn:
 		trackWeak(s, c, closeIt)
 	case *net.IPConn:
+		trackWeak(s, c, closeIt)
+	case *tls.Conn:
 		trackWeak(s, c, closeIt)
 	}
 }
@@ -182,15 +190,14 @@ func (t *tracker) listenIP(network string, laddr *net.IPAddr) (*net.IPConn, erro
 }
 
 func (t *tracker) dial(network, address string) (net.Conn, error) {
-	c, err := net.Dial(network, address)
-	if err == nil {
-		trackConn(t.owner(), c)
-	}
-	return c, err
+	return t.dialTimeout(network, address, 0)
 }
 
-func (t *tracker) dialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout(network, address, timeout)
+// dialTimeout is net.DialTimeout; an interrupt ends a connection attempt.
+func (t *tracker) dialTimeout(network, address string, timeout time.Duration) (c net.Conn, err error) {
+	t.during(func(ctx context.Context) {
+		c, err = (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, address)
+	})
 	if err == nil {
 		trackConn(t.owner(), c)
 	}
@@ -219,6 +226,48 @@ func (t *tracker) dialIP(network string, laddr, raddr *net.IPAddr) (*net.IPConn,
 	c, err := net.DialIP(network, laddr, raddr)
 	track(t, c)
 	return c, err
+}
+
+func (t *tracker) tlsListen(network, laddr string, config *tls.Config) (net.Listener, error) {
+	l, err := tls.Listen(network, laddr, config)
+	if err != nil {
+		return nil, err
+	}
+	tl := &listener{Listener: l, t: t}
+	track(t, tl)
+	return tl, nil
+}
+
+func (t *tracker) tlsDial(network, addr string, config *tls.Config) (*tls.Conn, error) {
+	return t.tlsDialWithDialer(new(net.Dialer), network, addr, config)
+}
+
+// tlsDialWithDialer is tls.DialWithDialer, through tls.Dialer, whose
+// context lets an interrupt end the connection attempt and handshake.
+func (t *tracker) tlsDialWithDialer(dialer *net.Dialer, network, addr string, config *tls.Config) (*tls.Conn, error) {
+	var c net.Conn
+	var err error
+	t.during(func(ctx context.Context) {
+		c, err = (&tls.Dialer{NetDialer: dialer, Config: config}).DialContext(ctx, network, addr)
+	})
+	if err != nil {
+		return nil, err
+	}
+	tc := c.(*tls.Conn)
+	track(t, tc)
+	return tc, nil
+}
+
+// during runs fn with a context that an interrupt of the calling
+// goroutine's cell cancels: for calls that block before they return
+// what the tracker could close (a connection being dialled).
+func (t *tracker) during(fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if s, id := t.owner().add(cancel); s != nil {
+		defer s.remove(id)
+	}
+	fn(ctx)
 }
 
 // netPipe is net.Pipe. Its ends are of an unexported type, held strongly
