@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/router"
@@ -131,7 +132,9 @@ func runCells(t *testing.T, conn string, clean bool, cells ...string) ([]cellOut
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "IOTKERNEL_TEST_CELLS="+string(js), "IOTKERNEL_TEST_CONN="+conn, "IOTKERNEL_STORE="+filepath.Join(filepath.Dir(conn), "store.json"))
 	if clean {
 		cmd.Env = append(cmd.Env, "IOTKERNEL_TEST_CLEAN=1")
@@ -158,6 +161,8 @@ func TestCrashReportAfterFatalError(t *testing.T) {
 	}{
 		{"mutex", "var mu sync.Mutex\nmu.Unlock()", "fatal error: sync: unlock of unlocked mutex", 4},
 		{"memory", "b := make([]byte, 1<<40)\nb[0] = 1", "fatal error: runtime: out of memory", 3},
+		// The goroutines die while the cell sleeps on line 5.
+		{"map", "m := map[int]int{}\nfor i := 0; i < 4; i++ { go func() { for j := 0; ; j++ { m[j%64] = j } }() }\ntime.Sleep(time.Minute)", "fatal error: concurrent map writes", 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -163,7 +163,9 @@ func setCrashOutput(f *os.File) (restore func(), err error) {
 
 func (l *Log) readPrevious() Previous {
 	p := Previous{CrashFile: l.prefix + crashSuffix}
-	if b, err := os.ReadFile(p.CrashFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+	// What else reached file descriptor 2 (a library's warning) is no
+	// crash.
+	if b, err := os.ReadFile(p.CrashFile); err == nil && crashed(b) {
 		p.Crash = string(b)
 		if fi, err := os.Stat(p.CrashFile); err == nil {
 			p.When = fi.ModTime()
@@ -183,6 +185,18 @@ func (l *Log) readPrevious() Previous {
 		p.Cell = ""
 	}
 	return p
+}
+
+// crashed reports whether out is the runtime's output for a fatal error
+// or an unrecovered panic.
+func crashed(out []byte) bool {
+	for _, l := range bytes.Split(out, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("fatal error: ")) || bytes.HasPrefix(l, []byte("panic: ")) ||
+			bytes.HasPrefix(l, []byte("goroutine ")) && bytes.HasSuffix(l, []byte(":")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Previous returns what the previous kernel left behind.

@@ -1,9 +1,12 @@
 package crash
 
 import (
+	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -95,6 +98,15 @@ func TestLogLifecycle(t *testing.T) {
 	}
 	if b, err := os.ReadFile(p.CrashFile); err != nil || string(b) != "fatal error: out of memory\n" {
 		t.Errorf("the previous crash output was not kept: %q, %v", b, err)
+	}
+
+	// The runtime's descriptor 2 now writes to the crash file; os.Stderr
+	// and the log package still reach the original standard error.
+	syscall.Write(2, []byte("written to fd 2\n"))
+	log.Print("written through log")
+	fmt.Fprintln(os.Stderr, "written to os.Stderr")
+	if b, err := os.ReadFile(filepath.Join(dir, "kernel-x"+crashSuffix)); err != nil || string(b) != "written to fd 2\n" {
+		t.Errorf("crash file = %q, %v; want only what went to fd 2", b, err)
 	}
 
 	l.Running("x := 1\ny := 2")

@@ -3,6 +3,7 @@
 package crash
 
 import (
+	"log"
 	"os"
 	"syscall"
 )
@@ -21,8 +22,17 @@ func redirectCrashOutput(f *os.File) (restore func(), err error) {
 	}
 	oldStderr := os.Stderr
 	os.Stderr = os.NewFile(uintptr(orig), "/dev/stderr")
+	// The log package's default logger (which libraries use) keeps the
+	// *os.File it started with, now the crash file.
+	stdLog := log.Writer() == oldStderr
+	if stdLog {
+		log.SetOutput(os.Stderr)
+	}
 	return func() {
 		dup2(orig, 2)
+		if stdLog {
+			log.SetOutput(oldStderr)
+		}
 		os.Stderr = oldStderr
 	}, nil
 }

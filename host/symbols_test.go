@@ -9,6 +9,7 @@ import (
 
 	"net"
 	"net/http"
+	"os/exec"
 )
 
 func TestAutoImportEveryPackage(t *testing.T) {
@@ -37,6 +38,7 @@ func TestUnsafeUnavailable(t *testing.T) {
 func TestTrackedTypesHaveEveryMethod(t *testing.T) {
 	for _, c := range []struct{ std, ours reflect.Type }{
 		{reflect.TypeFor[*http.Server](), reflect.TypeFor[*httpServer]()},
+		{reflect.TypeFor[*exec.Cmd](), reflect.TypeFor[*execCmd]()},
 	} {
 		for i := range c.std.NumMethod() {
 			m := c.std.Method(i)

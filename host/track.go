@@ -61,6 +61,10 @@ type tracker struct {
 	scopes map[unsafe.Pointer]*scope
 	cur    *scope // the latest cell's; nil before the first
 	closed bool
+
+	// cmds holds the cancel function of the context of each command
+	// cells made with exec.Command, by weak pointer to the command.
+	cmds sync.Map
 }
 
 // scope is what one cell opened.

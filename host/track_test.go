@@ -275,12 +275,29 @@ out, _ := cmd.StdoutPipe()
 cmd.Start()
 io.ReadAll(out)`, "1000.5"},
 		{`exec.CommandContext(context.Background(), "sleep", "1000.625").Output()`, "1000.625"},
+		{`exec.Command("sleep", "1000.75").CombinedOutput()`, "1000.75"},
 	}
 	for _, c := range cells {
 		err, took := interruptWhen(t, in, c.code, func() bool { return len(processesWith(t, c.arg)) > 0 })
 		wantInterrupted(t, c.code, err, took)
 		waitFor(t, "the processes of "+c.code+" to end", func() bool { return len(processesWith(t, c.arg)) == 0 })
 	}
+	// A command an earlier cell made (or started) is killed by the
+	// interrupt of the cell that runs (or waits for) it.
+	mustEval(t, in, `made := exec.Command("sleep", "1000.875")`)
+	code := "made.Run()"
+	err, took := interruptWhen(t, in, code, func() bool { return len(processesWith(t, "1000.875")) > 0 })
+	wantInterrupted(t, code, err, took)
+	waitFor(t, "the process of made.Run() to end", func() bool { return len(processesWith(t, "1000.875")) == 0 })
+	mustEval(t, in, "started := exec.Command(\"sleep\", \"1000.9375\")\nstarted.Stdout = os.Stdout\nstarted.Start()")
+	code = "started.Wait()"
+	err, took = interruptWhen(t, in, code, func() bool { return len(processesWith(t, "1000.9375")) > 0 })
+	wantInterrupted(t, code, err, took)
+	waitFor(t, "the process of started.Wait() to end", func() bool { return len(processesWith(t, "1000.9375")) == 0 })
+
+	// Fields, and the pipes of a command built field by field.
+	wantValue(t, in, "var b strings.Builder\nc := exec.Command(\"echo\", \"hi\")\nc.Stdout = &b\nc.Run()\nb.String()", "hi\n")
+	wantValue(t, in, "lit := &exec.Cmd{Path: \"/bin/echo\", Args: []string{\"echo\", \"lit\"}}\nout, _ := lit.Output()\nstring(out)", "lit\n")
 	wantValue(t, in, `1 + 1`, "2")
 }
 
@@ -405,4 +422,38 @@ func TestInterruptStopsTimers(t *testing.T) {
 	wantInterrupted(t, code, err, took)
 	wantValue(t, in, `mine.Stop()`, "false")   // already stopped
 	wantValue(t, in, `earlier.Stop()`, "true") // was still pending
+}
+
+// An interrupt ends a TLS handshake that never completes, and a read on
+// a TLS connection.
+func TestInterruptTLS(t *testing.T) {
+	in := newInterp(t)
+	// A server that accepts and says nothing: the handshake hangs.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	code := fmt.Sprintf(`tls.Dial("tcp", %q, &tls.Config{InsecureSkipVerify: true})`, l.Addr().String())
+	err, took := interruptWhen(t, in, code, func() bool { return len(accepted) > 0 })
+	wantInterrupted(t, code, err, took)
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	code = fmt.Sprintf("tc, err := tls.Dial(\"tcp\", %q, &tls.Config{InsecureSkipVerify: true})\nif err != nil { panic(err) }\ntc.Read(make([]byte, 1))", addr)
+	start := time.Now()
+	err, took = interruptWhen(t, in, code, func() bool { return time.Since(start) > 300*time.Millisecond })
+	wantInterrupted(t, code, err, took)
+	wantValue(t, in, `1 + 1`, "2")
 }

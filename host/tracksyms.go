@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/traefik/yaegi/interp"
 )
@@ -24,7 +26,8 @@ import (
 // standard types, so cells can use them as usual, with two exceptions:
 // net.Listen returns a listener of its own type (so that the connections
 // it accepts are tracked too), and http.Server is a type of its own with
-// the same fields (so that its ListenAndServe and Serve are tracked).
+// the same fields (so that its ListenAndServe and Serve are tracked), as
+// is exec.Cmd.
 
 // errInterrupted is what a tracked io.Pipe returns once its cell was
 // interrupted.
@@ -64,7 +67,13 @@ func (t *tracker) exports() interp.Exports {
 			"Post":              reflect.ValueOf(t.httpPost),
 			"PostForm":          reflect.ValueOf(t.httpPostForm),
 		},
+		"crypto/tls/tls": {
+			"Listen":         reflect.ValueOf(t.tlsListen),
+			"Dial":           reflect.ValueOf(t.tlsDial),
+			"DialWithDialer": reflect.ValueOf(t.tlsDialWithDialer),
+		},
 		"os/exec/exec": {
+			"Cmd":            reflect.ValueOf((*execCmd)(nil)),
 			"Command":        reflect.ValueOf(t.command),
 			"CommandContext": reflect.ValueOf(t.commandContext),
 		},
@@ -92,6 +101,8 @@ func trackConn(s *scope, c net.Conn) {
 	case *net.UnixConn:
 		trackWeak(s, c, closeIt)
 	case *net.IPConn:
+		trackWeak(s, c, closeIt)
+	case *tls.Conn:
 		trackWeak(s, c, closeIt)
 	}
 }
@@ -179,15 +190,14 @@ func (t *tracker) listenIP(network string, laddr *net.IPAddr) (*net.IPConn, erro
 }
 
 func (t *tracker) dial(network, address string) (net.Conn, error) {
-	c, err := net.Dial(network, address)
-	if err == nil {
-		trackConn(t.owner(), c)
-	}
-	return c, err
+	return t.dialTimeout(network, address, 0)
 }
 
-func (t *tracker) dialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout(network, address, timeout)
+// dialTimeout is net.DialTimeout; an interrupt ends a connection attempt.
+func (t *tracker) dialTimeout(network, address string, timeout time.Duration) (c net.Conn, err error) {
+	t.during(func(ctx context.Context) {
+		c, err = (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, address)
+	})
 	if err == nil {
 		trackConn(t.owner(), c)
 	}
@@ -216,6 +226,48 @@ func (t *tracker) dialIP(network string, laddr, raddr *net.IPAddr) (*net.IPConn,
 	c, err := net.DialIP(network, laddr, raddr)
 	track(t, c)
 	return c, err
+}
+
+func (t *tracker) tlsListen(network, laddr string, config *tls.Config) (net.Listener, error) {
+	l, err := tls.Listen(network, laddr, config)
+	if err != nil {
+		return nil, err
+	}
+	tl := &listener{Listener: l, t: t}
+	track(t, tl)
+	return tl, nil
+}
+
+func (t *tracker) tlsDial(network, addr string, config *tls.Config) (*tls.Conn, error) {
+	return t.tlsDialWithDialer(new(net.Dialer), network, addr, config)
+}
+
+// tlsDialWithDialer is tls.DialWithDialer, through tls.Dialer, whose
+// context lets an interrupt end the connection attempt and handshake.
+func (t *tracker) tlsDialWithDialer(dialer *net.Dialer, network, addr string, config *tls.Config) (*tls.Conn, error) {
+	var c net.Conn
+	var err error
+	t.during(func(ctx context.Context) {
+		c, err = (&tls.Dialer{NetDialer: dialer, Config: config}).DialContext(ctx, network, addr)
+	})
+	if err != nil {
+		return nil, err
+	}
+	tc := c.(*tls.Conn)
+	track(t, tc)
+	return tc, nil
+}
+
+// during runs fn with a context that an interrupt of the calling
+// goroutine's cell cancels: for calls that block before they return
+// what the tracker could close (a connection being dialled).
+func (t *tracker) during(fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if s, id := t.owner().add(cancel); s != nil {
+		defer s.remove(id)
+	}
+	fn(ctx)
 }
 
 // netPipe is net.Pipe. Its ends are of an unexported type, held strongly
@@ -334,7 +386,7 @@ func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http
 	}
 	b := &responseBody{ReadCloser: resp.Body}
 	resp.Body = b
-	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel, nil})
 	return resp, nil
 }
 
@@ -343,29 +395,83 @@ func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http
 type responseBody struct{ io.ReadCloser }
 
 // command is exec.Command: the process runs in a process group of its
-// own, which an interrupt of its cell kills.
-func (t *tracker) command(name string, arg ...string) *exec.Cmd {
+// own, which an interrupt of its cell kills, and so does an interrupt of
+// a later cell that runs or waits for it (execCmd).
+func (t *tracker) command(name string, arg ...string) *execCmd {
 	return t.commandContext(context.Background(), name, arg...)
 }
 
-func (t *tracker) commandContext(ctx context.Context, name string, arg ...string) *exec.Cmd {
+func (t *tracker) commandContext(ctx context.Context, name string, arg ...string) *execCmd {
 	ctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(ctx, name, arg...)
 	newProcessGroup(cmd)
 	cmd.Cancel = func() error { return killProcessGroup(cmd) }
 	cmd.WaitDelay = commandWait
+	key := weak.Make(cmd)
+	t.cmds.Store(key, cancel)
 	s, id := t.owner().add(cancel)
 	if s != nil {
-		runtime.AddCleanup(cmd, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel})
+		runtime.AddCleanup(cmd, func(r registration) {
+			r.s.remove(r.id)
+			r.cancel()
+			t.cmds.Delete(r.key)
+		}, registration{s, id, cancel, key})
 	}
-	return cmd
+	return (*execCmd)(cmd)
 }
+
+// execCmd is exec.Cmd in cells: the same fields, and methods that let an
+// interrupt of the cell that calls them kill the process of a command
+// made by exec.Command, even when an earlier cell made it.
+type execCmd exec.Cmd
+
+func (c *execCmd) std() *exec.Cmd { return (*exec.Cmd)(c) }
+
+// killable runs fn, which starts or waits for c's process, with the
+// process killed if the calling goroutine's cell is interrupted.
+func (c *execCmd) killable(fn func() error) error {
+	t := callerTracker()
+	if t == nil {
+		return fn()
+	}
+	cancel, ok := t.cmds.Load(weak.Make(c.std()))
+	if !ok {
+		return fn() // built without exec.Command
+	}
+	s, id := t.owner().add(cancel.(context.CancelFunc))
+	if s == nil {
+		return fn()
+	}
+	defer s.remove(id)
+	return fn()
+}
+
+func (c *execCmd) Start() error { return c.killable(c.std().Start) }
+func (c *execCmd) Run() error   { return c.killable(c.std().Run) }
+func (c *execCmd) Wait() error  { return c.killable(c.std().Wait) }
+
+func (c *execCmd) Output() (out []byte, err error) {
+	err = c.killable(func() error { out, err = c.std().Output(); return err })
+	return out, err
+}
+
+func (c *execCmd) CombinedOutput() (out []byte, err error) {
+	err = c.killable(func() error { out, err = c.std().CombinedOutput(); return err })
+	return out, err
+}
+
+func (c *execCmd) StdinPipe() (io.WriteCloser, error) { return c.std().StdinPipe() }
+func (c *execCmd) StdoutPipe() (io.ReadCloser, error) { return c.std().StdoutPipe() }
+func (c *execCmd) StderrPipe() (io.ReadCloser, error) { return c.std().StderrPipe() }
+func (c *execCmd) String() string                     { return c.std().String() }
+func (c *execCmd) Environ() []string                  { return c.std().Environ() }
 
 // registration is a resource's place in its scope, and what releases it.
 type registration struct {
 	s      *scope
 	id     uint64
 	cancel context.CancelFunc
+	key    any // in tracker.cmds, for a command
 }
 
 func (t *tracker) osPipe() (*os.File, *os.File, error) {

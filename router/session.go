@@ -66,9 +66,12 @@ type Session struct {
 	boardMu sync.Mutex
 	board   Board // nil until %connect
 
-	crash        *crash.Log
-	crashChecked bool         // the first cell has shown what the previous kernel left
-	goLine       atomic.Int32 // the cell line where the Go code being run starts
+	crash *crash.Log
+	// crashReported: a cell has shown what the previous kernel left;
+	// crashReconnected: its board was reconnected.
+	crashReported    bool
+	crashReconnected bool
+	goLine           atomic.Int32 // the cell line where the Go code being run starts
 
 	plot *magics.PlotOptions // %plot on: plot every board cell's output
 
@@ -170,8 +173,7 @@ func LanguageInfo() map[string]any {
 func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) error {
 	s.running.Store(true)
 	defer s.running.Store(false)
-	if !s.crashChecked {
-		s.crashChecked = true
+	if !s.crashReported {
 		s.afterCrash(ctx, out)
 	}
 	c := Parse(code)
