@@ -559,7 +559,7 @@ func (b *bench) cp(ctx context.Context) error {
 	iot := median(ds)
 	up, down := (b.line.Up.Bytes()-up0)/int64(n), (b.line.Down.Bytes()-down0)/int64(n)
 	floor := b.lineTime(size)
-	fmt.Printf("== %%cp: of a %d KB random binary file host -> board (median of %d) ==\n", size/1024, n)
+	fmt.Printf("== %%cp of a %d KB random binary file host -> board (median of %d) ==\n", size/1024, n)
 	fmt.Printf("  floor                 %9s  = the file's %d B at line rate\n", fmtDur(floor), size)
 	fmt.Printf("  iotkernel %%cp         %9s  %6.2fx line rate, %s/s (wire %d B up, %d B down)\n", fmtDur(iot), float64(floor)/float64(iot), kb(size, iot), up, down)
 
