@@ -1,6 +1,9 @@
 package pysource
 
-import "iter"
+import (
+	"iter"
+	"strconv"
+)
 
 // Kind is the kind of a Token.
 type Kind uint8
@@ -15,6 +18,15 @@ const (
 	String                   // a string literal with its prefix and quotes
 	Op                       // any other single byte: an operator, bracket or stray backslash
 )
+
+var kindNames = [...]string{"Space", "Newline", "Continuation", "Comment", "Name", "Number", "String", "Op"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // A Token is one lexical piece of Python source: src[Start:End].
 type Token struct {

@@ -13,7 +13,7 @@ import (
 func show(src string) string {
 	var parts []string
 	for t := range Tokens(src) {
-		p := fmt.Sprintf("%s:%s", kindNames[t.Kind], src[t.Start:t.End])
+		p := fmt.Sprintf("%s:%s", shortKind[t.Kind], src[t.Start:t.End])
 		if t.Kind == String && t.Open {
 			p += "!"
 		}
@@ -22,7 +22,7 @@ func show(src string) string {
 	return strings.Join(parts, " ")
 }
 
-var kindNames = map[Kind]string{Space: "sp", Newline: "nl", Continuation: "cont", Comment: "com",
+var shortKind = map[Kind]string{Space: "sp", Newline: "nl", Continuation: "cont", Comment: "com",
 	Name: "name", Number: "num", String: "str", Op: "op"}
 
 func TestTokens(t *testing.T) {

@@ -359,7 +359,7 @@ func (b *bench) trivial(ctx context.Context, mpStart time.Duration) error {
 	wire := len(code) + 1 + len("OK\x04\x04>")
 	floor := b.lineTime(wire) + bt
 	ratio := float64(st.median) / float64(floor)
-	fmt.Printf("== issue 5: trivial cell `%s` (median of %d) ==\n", code, n)
+	fmt.Printf("== cells: trivial cell `%s` (median of %d) ==\n", code, n)
 	fmt.Printf("  floor                 %9s  = %d B at line rate + board's own time %s\n", fmtDur(floor), wire, fmtDur(bt))
 	fmt.Printf("  minimal raw client    %9s  %6.2fx floor    (%s on the unthrottled line)\n", fmtDur(b.ideal.trivialLine), float64(b.ideal.trivialLine)/float64(floor), fmtDur(b.ideal.trivialBoard))
 	fmt.Printf("  iotkernel             %9s  %6.2fx floor    (wire %d B up, %d B down; %s on the unthrottled line)\n", fmtDur(st.median), ratio, st.up, st.down, fmtDur(free.median))
@@ -400,7 +400,7 @@ func (b *bench) cell16K(ctx context.Context) error {
 	wire := len("\x05A\x01") + len("R\x01ww\x01") + len(code) + 1 + 1 + len("\x04\x04>")
 	floor := b.lineTime(wire) + bt
 	frac := float64(floor) / float64(st.median)
-	fmt.Printf("== issue 5: 16 KB cell (median of %d) ==\n", n)
+	fmt.Printf("== cells: 16 KB cell (median of %d) ==\n", n)
 	fmt.Printf("  floor                 %9s  = %d B at line rate + board's own time %s\n", fmtDur(floor), wire, fmtDur(bt))
 	fmt.Printf("  iotkernel             %9s  %6.2fx line rate (%s; wire %d B up, %d B down; %s on the unthrottled line)\n", fmtDur(st.median), frac, st.protocol, st.up, st.down, fmtDur(free.median))
 	b.goal(fmt.Sprintf("16 KB cell: iotkernel at %.2fx line rate with %s (goal >= 0.9x, raw-paste)", frac, st.protocol), frac >= 0.9 && st.protocol == "raw-paste")
@@ -431,7 +431,7 @@ func (b *bench) print64K(ctx context.Context) error {
 	wire := len(code) + 1 + len("OK") + 65536 + len("\r\n") + len("\x04\x04>")
 	floor := b.lineTime(wire) + bt
 	frac := float64(floor) / float64(st.median)
-	fmt.Printf("== issue 5: cell printing 64 KB (median of %d) ==\n", n)
+	fmt.Printf("== cells: cell printing 64 KB (median of %d) ==\n", n)
 	fmt.Printf("  floor                 %9s  = %d B at line rate + board's own time %s\n", fmtDur(floor), wire, fmtDur(bt))
 	fmt.Printf("  iotkernel             %9s  %6.2fx line rate (wire %d B up, %d B down; %s on the unthrottled line)\n", fmtDur(st.median), frac, st.up, st.down, fmtDur(free.median))
 	b.goal(fmt.Sprintf("print 64 KB: iotkernel at %.2fx line rate (goal >= 0.9x)", frac), frac >= 0.9)
@@ -507,7 +507,7 @@ func (b *bench) interrupt(ctx context.Context) error {
 	// The board's reaction (signal, traceback) overlaps the wire: the
 	// floor is the bytes alone.
 	floor := b.lineTime(int(wire))
-	fmt.Printf("== issue 5: interrupt of a busy loop, cancel to the cell's KeyboardInterrupt (median of %d) ==\n", n)
+	fmt.Printf("== cells: interrupt of a busy loop, cancel to the cell's KeyboardInterrupt (median of %d) ==\n", n)
 	fmt.Printf("  floor                 %9s  = %d B (Ctrl-C up, traceback down) at line rate\n", fmtDur(floor), wire)
 	fmt.Printf("  minimal raw client    %9s  %6.2fx floor    (%s on the unthrottled line)\n", fmtDur(b.ideal.interruptLine), float64(b.ideal.interruptLine)/float64(floor), fmtDur(b.ideal.interruptBoard))
 	fmt.Printf("  iotkernel             %9s  %6.2fx floor\n", fmtDur(d), float64(d)/float64(floor))
@@ -556,7 +556,7 @@ func (b *bench) cp(ctx context.Context) error {
 	iot := median(ds)
 	up, down := (b.line.Up.Bytes()-up0)/int64(n), (b.line.Down.Bytes()-down0)/int64(n)
 	floor := b.lineTime(size)
-	fmt.Printf("== issue 3: %%cp of a %d KB random binary file host -> board (median of %d) ==\n", size/1024, n)
+	fmt.Printf("== %%cp of a %d KB random binary file host -> board (median of %d) ==\n", size/1024, n)
 	fmt.Printf("  floor                 %9s  = the file's %d B at line rate\n", fmtDur(floor), size)
 	fmt.Printf("  iotkernel %%cp         %9s  %6.2fx line rate, %s/s (wire %d B up, %d B down)\n", fmtDur(iot), float64(floor)/float64(iot), kb(size, iot), up, down)
 
