@@ -135,7 +135,7 @@ func TestWebREPLTLS(t *testing.T) {
 		for i := 0; i < len(pin); i += 2 {
 			colons = append(colons, strings.ToUpper(pin[i:i+2]))
 		}
-		b, err := open(t, "wss://" + addr + "/?pin=" + strings.Join(colons, ":"))
+		b, err := open(t, "wss://"+addr+"/?pin="+strings.Join(colons, ":"))
 		if err != nil {
 			t.Fatalf("wss:// with the certificate's pin: %v", err)
 		}
@@ -144,7 +144,7 @@ func TestWebREPLTLS(t *testing.T) {
 		}
 	})
 	t.Run("CA", func(t *testing.T) {
-		b, err := open(t, "wss://" + addr + "?ca=" + caFile)
+		b, err := open(t, "wss://"+addr+"?ca="+caFile)
 		if err != nil {
 			t.Fatalf("wss:// with ca=: %v", err)
 		}
