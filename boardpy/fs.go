@@ -163,8 +163,12 @@ else:
 }
 
 // Read downloads the file at path, reporting progress (bytes received so
-// far) to onProgress if not nil, and verifies it by hash.
+// far) to onProgress if not nil, and verifies it by hash. A FileLink
+// board moves the bytes with its own file protocol (filelink.go).
 func Read(ctx context.Context, ex Execer, path string, onProgress func(int64)) ([]byte, error) {
+	if data, done, err := readLink(ctx, ex, path, onProgress); done {
+		return data, err
+	}
 	// Without binascii the hex of a chunk is built from one string per
 	// byte: small chunks keep that within a micro:bit's heap.
 	body := fmt.Sprintf(`def _ik_get(p):
@@ -247,8 +251,12 @@ type WriteOptions struct {
 const DefaultChunk = 2048
 
 // Write uploads data to the file at path, whose directory must exist, in
-// chunks of one Exec each, and verifies the result by hash.
+// chunks of one Exec each (or, on a FileLink board, with its own file
+// protocol), and verifies the result by hash.
 func Write(ctx context.Context, ex Execer, path string, data []byte, opts WriteOptions) (err error) {
+	if done, err := writeLink(ctx, ex, path, data, opts); done {
+		return err
+	}
 	mode := "wb"
 	if opts.Append {
 		mode = "ab"

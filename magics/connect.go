@@ -1,15 +1,11 @@
 package magics
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,53 +30,12 @@ func BoardsPath(env Env) (string, error) {
 	return p, nil
 }
 
-// ReadBoards reads a boards file: one JSON object mapping board names to
-// URLs, {"esp32": "serial:///dev/ttyUSB0"}. A missing file is empty.
-func ReadBoards(path string) (map[string]string, error) {
-	if err := userfile.CheckRegular(path); err != nil {
-		return nil, fmt.Errorf("read boards file: %w", err)
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read boards file: %w", err)
-	}
-	boards := map[string]string{}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return boards, nil
-	}
-	if err := json.Unmarshal(data, &boards); err != nil {
-		return nil, fmt.Errorf("boards file %s: %v (want a JSON object of name: URL; fix or remove it)", path, err)
-	}
-	return boards, nil
-}
-
-// saveBoard sets name to url in the boards file at path, replacing the
-// file atomically so that a crash leaves the old one.
-func saveBoard(path, name, url string) error {
-	boards, err := ReadBoards(path)
-	if err != nil {
-		return err
-	}
-	boards[name] = url
-	data, err := json.MarshalIndent(boards, "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if err := userfile.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("save board %s in %s: %w", name, path, err)
-	}
-	return nil
-}
-
 // resolved is where a %connect argument leads.
 type resolved struct {
-	name string // "" when given a URL
-	url  string
-	note string // said before connecting: which of several ports was picked
+	name     string // "" when given a URL
+	url      string
+	password string // the boards file's WebREPL password, if any
+	note     string // said before connecting: which of several ports was picked
 }
 
 // resolve turns a %connect argument into a URL: a name in the boards file
@@ -91,13 +46,14 @@ func (r *Registry) resolve(ctx context.Context, env Env, arg string) (resolved, 
 	if err != nil {
 		return resolved{}, err
 	}
-	boards, err := ReadBoards(path)
+	entries, err := readBoardEntries(path)
 	if err != nil && !transport.IsURL(arg) {
 		return resolved{}, err
 	}
-	if u, ok := boards[arg]; ok {
-		return resolved{name: arg, url: u}, nil
+	if e, ok := entries[arg]; ok {
+		return resolved{name: arg, url: e.URL, password: e.Password}, nil
 	}
+	boards := urls(entries)
 	if transport.IsURL(arg) {
 		return resolved{url: arg}, nil
 	}
@@ -244,6 +200,9 @@ hand or with --save), then among the serial ports whose board matches it
 				}
 				if res.note != "" && !*quiet {
 					io.WriteString(env.Stdout(), res.note)
+				}
+				if res.password != "" {
+					ctx = transport.WithPassword(ctx, res.password)
 				}
 				b, err := env.Connect(ctx, res.url)
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/magics"
 	"github.com/iotkernel/iotkernel/store"
+	"github.com/iotkernel/iotkernel/transport"
 )
 
 // cellEnv is the session as the magics of one cell see it (magics.Env).
@@ -48,6 +49,10 @@ func (e *cellEnv) Connect(ctx context.Context, url string) (magics.Board, error)
 	if err := e.Disconnect(); err != nil {
 		fmt.Fprintf(e.Stderr(), "closing the previous board: %v\n", err)
 	}
+	// A WebREPL board with no password elsewhere asks in the notebook.
+	ctx = transport.WithPasswordPrompt(ctx, func(ctx context.Context, prompt string) (string, error) {
+		return e.out.Input(ctx, prompt, true)
+	})
 	b, err := e.s.open(ctx, url)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,8 @@ func cellError(err error) error {
 		return ce
 	case errors.As(err, &usage):
 		return textError("UsageError", usage.Error())
+	case errors.Is(err, transport.ErrAuth):
+		return textError("WebREPLAuthError", err.Error()+"\n(fix the password in the boards file or $"+transport.PasswordEnv+", then %connect again)")
 	case errors.As(err, &reset):
 		return textError("BoardResetError", reset.Error())
 	case errors.Is(err, transport.ErrNotConnected):

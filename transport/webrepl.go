@@ -188,13 +188,16 @@ func tlsConfig(where, serverName string, q url.Values) (*tls.Config, error) {
 			}
 			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 			if !bytes.Equal(got[:], want) {
-				return fmt.Errorf("certificate SHA-256 %s does not match pin=", hex.EncodeToString(got[:]))
+				return fmt.Errorf("%w: the board's is %s", errPinMismatch, hex.EncodeToString(got[:]))
 			}
 			return nil
 		}
 	}
 	return cfg, nil
 }
+
+// errPinMismatch is the TLS error of a certificate that is not the pinned one.
+var errPinMismatch = errors.New("certificate SHA-256 does not match pin=")
 
 // resolvePassword finds the password once, in order: the boards file
 // (WithPassword), $IOTKERNEL_WEBREPL_PASSWORD, the notebook
@@ -245,7 +248,7 @@ func (d *webreplDialer) dial(ctx context.Context) (link, error) {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			var cv *tls.CertificateVerificationError
-			if errors.As(err, &cv) || strings.Contains(err.Error(), "pin=") {
+			if errors.As(err, &cv) || errors.Is(err, errPinMismatch) {
 				return link{}, &permanentError{fmt.Errorf("open %s: TLS: %w (give the board's certificate with ?ca=FILE, or its SHA-256 with ?pin=HEX)", d.url, err)}
 			}
 			return link{}, fmt.Errorf("open %s: TLS: %w", d.url, err)

@@ -263,8 +263,11 @@ var webreplBoard []byte
 // $REPO/.cache/boards/webrepl/micropython.
 func WebREPLPort(t testing.TB) string {
 	t.Helper()
-	return File(t, "IOTKERNEL_WEBREPL_MICROPYTHON",
-		filepath.Join(RepoRoot(t), ".cache", "boards", "webrepl", "micropython"), "MicroPython Unix port with WebREPL")
+	def := os.Getenv("IOTKERNEL_WEBREPL_MICROPYTHON")
+	if def == "" {
+		def = filepath.Join(RepoRoot(t), ".cache", "boards", "webrepl", "micropython")
+	}
+	return File(t, "IOTKERNEL_WEBREPL_MICROPYTHON", def, "MicroPython Unix port with WebREPL")
 }
 
 // WebREPLBoard is a running WebREPL board (see WebREPL).
