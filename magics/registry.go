@@ -112,7 +112,7 @@ func (r *Registry) all() []Magic {
 		r.cd(), r.hostreset(),
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
-		r.rsync(), r.rdiff(),
+		r.rsync(), r.rdiff(), r.load(), r.capture(),
 	}
 	return append(ms, cellMagics()...)
 }
