@@ -113,6 +113,7 @@ func (r *Registry) all() []Magic {
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
 		r.rsync(), r.rdiff(), r.load(), r.capture(),
+		r.df(), r.tree(), r.sha256Magic(),
 	}
 	return append(ms, cellMagics()...)
 }

@@ -264,6 +264,10 @@ func TestRsyncFullBoard(t *testing.T) {
 	if got := runOn(t, b, "import os\nprint(sorted(os.listdir('/ram')))\n"); got != "['a.py']\n" {
 		t.Errorf("after the failed copy the board holds %s, want only a.py (no half-written big.bin)", got)
 	}
+	out := mustRun(t, r, env, "df :/ram")
+	if want := "      size        used        free  use%  path\n"; !strings.HasPrefix(out, want) || !strings.Contains(out, "  8.0 KiB") || !strings.HasSuffix(out, "  :/ram\n") {
+		t.Errorf("%%df :/ram printed:\n%s", out)
+	}
 }
 
 func TestRsyncBadInput(t *testing.T) {
