@@ -150,3 +150,64 @@ else:
 	}
 	return DiskUsage{Size: size, Free: free}, nil
 }
+
+// LibInfo is what installing a package needs of a board.
+type LibInfo struct {
+	// MPY is the version of the .mpy files the board loads
+	// (sys.implementation._mpy & 0xff), 0 when it loads none.
+	MPY int
+	// Dir is the first directory of sys.path that ends in "/lib", where
+	// packages go; "" when there is none.
+	Dir string
+}
+
+// Lib asks the board which .mpy files it loads and where its packages go.
+func Lib(ctx context.Context, ex Execer) (LibInfo, error) {
+	out, err := withPrelude(ctx, ex, `import sys as _ik_sys
+print('mpy=%d' % (getattr(_ik_sys.implementation, '_mpy', 0) & 0xff))
+for _ik_p in _ik_sys.path:
+ if _ik_p.endswith('/lib'):
+  print('lib=' + _ik_p)
+  break
+`)
+	if err != nil {
+		return LibInfo{}, err
+	}
+	kv := parseKeyValues(out)
+	n, err := strconv.Atoi(kv["mpy"])
+	if err != nil {
+		return LibInfo{}, fmt.Errorf("lib: unexpected answer from the board %q", short(out, 200))
+	}
+	return LibInfo{MPY: n, Dir: kv["lib"]}, nil
+}
+
+// MkdirAll makes the board directory path and every missing parent, in
+// one program. A file in the way is an error.
+func MkdirAll(ctx context.Context, ex Execer, path string) error {
+	out, err := withPrelude(ctx, ex, fmt.Sprintf(`_ik_p = %s
+_ik_d = '/' if _ik_p.startswith('/') else ''
+for _ik_n in _ik_p.split('/'):
+ if not _ik_n:
+  continue
+ _ik_d = _ik_join(_ik_d, _ik_n)
+ _ik_s = _ik_stat(_ik_d)
+ if _ik_s is None:
+  _ik_os.mkdir(_ik_d)
+ elif _ik_s[0] == 'f':
+  print('mkdir=file ' + _ik_d)
+  break
+else:
+ print('mkdir=ok')
+`, pysource.Str(path)))
+	if err != nil {
+		return err
+	}
+	switch v := parseKeyValues(out)["mkdir"]; {
+	case v == "ok":
+		return nil
+	case strings.HasPrefix(v, "file "):
+		return fmt.Errorf("mkdir :%s: :%s is a file on the board", path, v[len("file "):])
+	default:
+		return fmt.Errorf("mkdir :%s: unexpected answer from the board %q", path, short(out, 200))
+	}
+}

@@ -118,3 +118,28 @@ func TestDf(t *testing.T) {
 	}
 	checkClean(t, b)
 }
+
+func TestLibAndMkdirAll(t *testing.T) {
+	b := localBoard(t)
+	ctx := context.Background()
+	lib, err := boardpy.Lib(ctx, b)
+	if err != nil || lib.MPY != 6 || !strings.HasSuffix(lib.Dir, "/lib") {
+		t.Errorf("Lib = %+v, %v; want .mpy version 6 and a .../lib directory", lib, err)
+	}
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "a", "b", "c")
+	if err := boardpy.MkdirAll(ctx, b, deep); err != nil {
+		t.Fatalf("MkdirAll: %v", err)
+	}
+	if fi, err := os.Stat(deep); err != nil || !fi.IsDir() {
+		t.Errorf("after MkdirAll: %v", err)
+	}
+	if err := boardpy.MkdirAll(ctx, b, deep); err != nil {
+		t.Errorf("MkdirAll of an existing directory: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)
+	if err := boardpy.MkdirAll(ctx, b, filepath.Join(dir, "f", "x")); err == nil || !strings.Contains(err.Error(), "is a file on the board") {
+		t.Errorf("MkdirAll through a file = %v", err)
+	}
+	checkClean(t, b)
+}

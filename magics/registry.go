@@ -113,7 +113,7 @@ func (r *Registry) all() []Magic {
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
 		r.rsync(), r.rdiff(), r.load(), r.capture(),
-		r.df(), r.tree(), r.sha256Magic(),
+		r.df(), r.tree(), r.sha256Magic(), r.mipMagic(),
 	}
 	return append(ms, cellMagics()...)
 }
