@@ -73,9 +73,9 @@ func TestFileLink(t *testing.T) {
 	ctx := context.Background()
 	// WebREPL's header holds names of at most 63 bytes: a relative name.
 	dir := "iktest" + strings.ReplaceAll(t.Name(), "/", "_")
-	exec(t, b, "import os\ntry:\n os.mkdir('"+dir+"')\nexcept OSError:\n pass\n")
+	runOn(t, b, "import os\ntry:\n os.mkdir('"+dir+"')\nexcept OSError:\n pass\n")
 	t.Cleanup(func() {
-		exec(t, b, "import os\nfor n in os.listdir('"+dir+"'):\n os.remove('"+dir+"/'+n)\nos.rmdir('"+dir+"')\n")
+		runOn(t, b, "import os\nfor n in os.listdir('"+dir+"'):\n os.remove('"+dir+"/'+n)\nos.rmdir('"+dir+"')\n")
 	})
 	data := make([]byte, 64<<10)
 	rand.Read(data)

@@ -257,6 +257,13 @@ func Write(ctx context.Context, ex Execer, path string, data []byte, opts WriteO
 	if done, err := writeLink(ctx, ex, path, data, opts); done {
 		return err
 	}
+	limit := opts.Chunk
+	if limit <= 0 {
+		limit = DefaultChunk
+	}
+	if !opts.Append && len(data) <= min(smallWrite, limit) {
+		return writeSmall(ctx, ex, path, data, opts)
+	}
 	mode := "wb"
 	if opts.Append {
 		mode = "ab"
@@ -306,10 +313,6 @@ except Exception:
 		}
 	}()
 	b64 := kv["b64"] == "1"
-	limit := opts.Chunk
-	if limit <= 0 {
-		limit = DefaultChunk
-	}
 	chunk := uploadChunk(limit, kv["free"], b64)
 	for off := 0; off < len(data); off += chunk {
 		p := data[off:min(off+chunk, len(data))]
@@ -342,6 +345,53 @@ except Exception:
 	}
 	if want := HashOf(sum, data); want != sum {
 		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s (%s bytes), the host sent %s (%d bytes); try again", path, sum, kv["size"], want, len(data))
+	}
+	return nil
+}
+
+// smallWrite is the largest file Write sends in one program, without
+// first asking the board for its free memory and whether it has binascii:
+// its source, a bytes literal of at most four times the data, fits in
+// the heap of the smallest board. Folders of small modules cost one
+// round trip per file.
+const smallWrite = 256
+
+// writeSmall is Write of a small file in one program.
+func writeSmall(ctx context.Context, ex Execer, path string, data []byte, opts WriteOptions) error {
+	out, err := withPrelude(ctx, ex, fmt.Sprintf(`_ik_p = %s
+try:
+ _ik_f = open(_ik_p, 'wb')
+except OSError as _ik_e:
+ _ik_f = None
+ print('open=%%s' %% _ik_e)
+if _ik_f is not None:
+ print('open=ok')
+ try:
+  _ik_f.write(%s)
+ finally:
+  _ik_f.close()
+ print('hash=' + _ik_hash(_ik_p))
+`, pysource.Str(path), pysource.Bytes(data)))
+	if err != nil {
+		return err
+	}
+	kv := parseKeyValues(out)
+	switch kv["open"] {
+	case "ok":
+	case "":
+		return fmt.Errorf("write :%s: unexpected answer from the board %q", path, short(out, 200))
+	default:
+		return fmt.Errorf("write :%s: the board cannot open it: %s (does its directory exist? %%mkdir :DIR makes one)", path, kv["open"])
+	}
+	if opts.Progress != nil {
+		opts.Progress(int64(len(data)))
+	}
+	sum := FileHash(kv["hash"])
+	if sum == "" {
+		return fmt.Errorf("write :%s: the board sent no hash (got %q)", path, short(out, 200))
+	}
+	if want := HashOf(sum, data); want != sum {
+		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s, the host sent %s (%d bytes); try again", path, sum, want, len(data))
 	}
 	return nil
 }

@@ -65,6 +65,15 @@ type Output interface {
 	Silent() bool
 }
 
+// NextInputSetter is an Output that can fill the notebook's next cell:
+// SetNextInput puts text in a new cell below, or with replace in place
+// of the cell that ran (the set_next_input payload of the execute_reply,
+// as IPython's %load sends it). The kernel's Output is one; the last
+// call of a cell wins, and a cell that fails sends none.
+type NextInputSetter interface {
+	SetNextInput(text string, replace bool)
+}
+
 // MIMEBundle maps a MIME type to its data, as in display_data.
 type MIMEBundle map[string]any
 

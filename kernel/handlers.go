@@ -289,7 +289,7 @@ func (k *Kernel) execute(m *Message) (abort int) {
 	}
 	if err == nil {
 		k.reply(k.shell, &k.shellMu, m, "execute_reply", map[string]any{
-			"status": "ok", "execution_count": count, "payload": []any{}, "user_expressions": map[string]any{},
+			"status": "ok", "execution_count": count, "payload": out.payload(), "user_expressions": map[string]any{},
 		})
 		return 0
 	}

@@ -28,6 +28,7 @@ import (
 //	lines:N         prints N short lines
 //	display:TEXT    display_data; clear clears output
 //	panic           panics inside the executor
+//	next:TEXT       replaces the cell with TEXT (set_next_input)
 type fakeExecutor struct {
 	mu     sync.Mutex
 	closed bool
@@ -66,6 +67,8 @@ func (f *fakeExecutor) Execute(ctx context.Context, code string, out Output) err
 		out.Display(MIMEBundle{"text/plain": arg + "!"}, nil, "d1", true)
 	case "clear":
 		out.ClearOutput(false)
+	case "next":
+		out.(NextInputSetter).SetNextInput(arg, true)
 	case "panic":
 		panic("executor bug")
 	}
@@ -825,6 +828,29 @@ func TestDisplayAndClear(t *testing.T) {
 	_, _, iopub = c.execute("clear", nil)
 	if got := strings.Join(types(iopub), ","); got != "busy,execute_input,clear_output,idle" {
 		t.Errorf("clear iopub = %s", got)
+	}
+}
+
+func TestSetNextInputPayload(t *testing.T) {
+	_, c := startKernel(t)
+	_, reply, _ := c.execute("next:x = 1\n", nil)
+	var got struct {
+		Status  string
+		Payload []struct {
+			Source  string
+			Text    string
+			Replace bool
+		}
+	}
+	if err := json.Unmarshal(reply.Content, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "ok" || len(got.Payload) != 1 || got.Payload[0].Source != "set_next_input" || got.Payload[0].Text != "x = 1\n" || !got.Payload[0].Replace {
+		t.Errorf("execute_reply = %s, want one set_next_input payload replacing the cell", reply.Content)
+	}
+	_, reply, _ = c.execute("print:x", nil)
+	if !strings.Contains(string(reply.Content), `"payload":[]`) {
+		t.Errorf("the next cell's reply = %s, want an empty payload", reply.Content)
 	}
 }
 

@@ -18,9 +18,10 @@ type cellOutput struct {
 	count      int
 	streams    *streamSet
 
-	mu     sync.Mutex
-	result string // text/plain of the execute_result, for history
-	shown  bool
+	mu        sync.Mutex
+	result    string // text/plain of the execute_result, for history
+	shown     bool
+	nextInput map[string]any // the set_next_input payload, if any
 }
 
 func newCellOutput(k *Kernel, req *Message, silent, allowStdin bool, count int) *cellOutput {
@@ -59,6 +60,22 @@ func (o *cellOutput) Result(data MIMEBundle, metadata map[string]any) {
 	o.k.publish(o.req, "execute_result", map[string]any{
 		"execution_count": o.count, "data": data, "metadata": orEmpty(metadata),
 	})
+}
+
+func (o *cellOutput) SetNextInput(text string, replace bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.nextInput = map[string]any{"source": "set_next_input", "text": text, "replace": replace}
+}
+
+// payload is the execute_reply's payload list.
+func (o *cellOutput) payload() []any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.nextInput == nil {
+		return []any{}
+	}
+	return []any{o.nextInput}
 }
 
 func (o *cellOutput) resultText() string {

@@ -41,6 +41,15 @@ type Env interface {
 	// true it replaces the output shown under that id (progress bars).
 	Display(data map[string]any, id string, update bool)
 
+	// SetNextInput puts text in place of the running cell (replace), or
+	// in a new cell below it, once the cell has run without error.
+	SetNextInput(text string, replace bool)
+	// Capture makes w receive a copy of what the board cells that follow
+	// print (their output, results and errors), until Capture is called
+	// again; nil stops capturing. It returns the writer it replaces, or
+	// nil, for the caller to close.
+	Capture(w io.Writer) io.Writer
+
 	// Host reports whether the magic runs in a %%host cell (Go) rather
 	// than a board cell (MicroPython); %store acts on that side.
 	Host() bool

@@ -61,6 +61,9 @@ type fakeEnv struct {
 	lost           []string // what ResetHost reports lost
 	plot           *PlotOptions
 	resets         int
+	nextInput      string
+	replace        bool
+	capture        io.Writer
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv {
@@ -89,6 +92,14 @@ func (e *fakeEnv) Stdout() io.Writer { return &e.stdout }
 func (e *fakeEnv) Stderr() io.Writer { return &e.stderr }
 func (e *fakeEnv) Display(data map[string]any, id string, update bool) {
 	e.displays = append(e.displays, shown{data, id, update})
+}
+func (e *fakeEnv) SetNextInput(text string, replace bool) {
+	e.nextInput, e.replace = text, replace
+}
+func (e *fakeEnv) Capture(w io.Writer) io.Writer {
+	old := e.capture
+	e.capture = w
+	return old
 }
 func (e *fakeEnv) Host() bool   { return e.host }
 func (e *fakeEnv) Board() Board { return e.board }

@@ -127,6 +127,8 @@ func (r *Registry) all() []Magic {
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
 		r.plotLine(),
+		r.rsync(), r.rdiff(), r.load(), r.capture(),
+		r.df(), r.tree(), r.sha256Magic(), r.mipMagic(),
 	}
 	return append(ms, cellMagics()...)
 }

@@ -33,6 +33,20 @@ func (e *cellEnv) Display(data map[string]any, id string, update bool) {
 
 func (e *cellEnv) Host() bool { return e.host }
 
+func (e *cellEnv) SetNextInput(text string, replace bool) {
+	if n, ok := e.out.(kernel.NextInputSetter); ok {
+		n.SetNextInput(text, replace)
+	}
+}
+
+func (e *cellEnv) Capture(w io.Writer) io.Writer {
+	e.s.captureMu.Lock()
+	defer e.s.captureMu.Unlock()
+	old := e.s.capture
+	e.s.capture = w
+	return old
+}
+
 // Board returns the current board. A nil Board (no board) must come back
 // as a nil interface, not as an interface holding a nil pointer.
 func (e *cellEnv) Board() magics.Board {

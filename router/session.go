@@ -75,6 +75,9 @@ type Session struct {
 
 	plot *magics.PlotOptions // %plot on: plot every board cell's output
 
+	captureMu sync.Mutex
+	capture   io.Writer // %capture's copy of board cells' output, or nil
+
 	storeMu   sync.Mutex
 	storePath string
 	store     *store.Store // opened by the first %store
@@ -263,7 +266,14 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 	}
 	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
-	stdout := boardpy.NewResultFilter(out.Stdout())
+	s.captureMu.Lock()
+	capture := s.capture
+	s.captureMu.Unlock()
+	cellOut := out.Stdout()
+	if capture != nil {
+		cellOut = io.MultiWriter(cellOut, capture)
+	}
+	stdout := boardpy.NewResultFilter(cellOut)
 	cio := transport.IO{
 		Stdout: stdout,
 		// What a board prints after its first 0x04 is the traceback of
@@ -279,10 +289,17 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		},
 	}
 	if err := b.Run(ctx, wrapped, cio); err != nil {
+		var ee *transport.ExecError
+		if capture != nil && errors.As(err, &ee) {
+			io.WriteString(capture, strings.Join(ee.Traceback, "\n")+"\n")
+		}
 		return err
 	}
 	if r, ok := stdout.Result(); ok {
 		out.Result(kernel.MIMEBundle{"text/plain": r}, nil)
+		if capture != nil {
+			io.WriteString(capture, r+"\n")
+		}
 	}
 	return nil
 }
@@ -346,5 +363,11 @@ func (s *Session) Close() error {
 	if in, err := s.interp(); err == nil {
 		errs = append(errs, in.Close())
 	}
+	s.captureMu.Lock()
+	if c, ok := s.capture.(io.Closer); ok {
+		errs = append(errs, c.Close())
+	}
+	s.capture = nil
+	s.captureMu.Unlock()
 	return errors.Join(errs...)
 }
