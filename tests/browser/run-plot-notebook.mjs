@@ -6,9 +6,8 @@
 //
 // Environment: JUPYTER_URL, JUPYTER_TOKEN, NOTEBOOK, ARTIFACTS, CHROMIUM
 // (as run-server-notebook.mjs). Prints one JSON line {"ok":...} last.
-import { chromium } from 'playwright-core';
+import { launch, waitDone } from './notebook.mjs';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const env = process.env;
@@ -40,18 +39,8 @@ async function chartState(cell) {
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iot-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    viewport: { width: 1100, height: 900 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  const { page, close } = await launch(executablePath, { width: 1100, height: 900 });
   const result = { ok: false, notebook };
-  const page = browser.pages()[0] || (await browser.newPage());
   try {
     const url = `${base}notebooks/${encodeURI(notebook)}?token=${encodeURIComponent(token)}`;
     await page.goto(url, { waitUntil: 'domcontentloaded' });
@@ -94,23 +83,12 @@ async function main() {
     result.error = String(e && e.stack ? e.stack : e);
     await page.screenshot({ path: path.join(artifacts, 'browser-plot-FAILED.png'), fullPage: true }).catch(() => {});
   } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   console.log(JSON.stringify(result));
   process.exit(result.ok ? 0 : 1);
 }
 
-async function waitDone(cell, i, timeout = 120000) {
-  const prompt = cell.locator('.input_prompt');
-  const t0 = Date.now();
-  for (;;) {
-    const text = await prompt.innerText();
-    if (/\[\d+\]/.test(text)) return;
-    if (Date.now() - t0 > timeout) throw new Error(`cell ${i} still shows ${JSON.stringify(text)} after ${timeout} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 main().catch((e) => {
   console.log(JSON.stringify({ ok: false, error: String(e && e.stack ? e.stack : e) }));

@@ -21,10 +21,9 @@
 //
 // Prints one JSON line {"ok":..., ...} as its last line; exit status 0 on
 // success.
-import { chromium } from 'playwright-core';
+import { launch, waitDone } from './notebook.mjs';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,19 +60,8 @@ function get(url) {
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iot-chromium-'));
-  // A persistent context is how playwright passes a fresh --user-data-dir.
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    viewport: { width: 1280, height: 1600 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  const { page, close } = await launch(executablePath, { width: 1280, height: 1600 });
   const result = { ok: false, notebook, cells: 0, replies: [] };
-  const page = browser.pages()[0] || (await browser.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
   try {
     const url = `${base}notebooks/${encodeURI(notebook)}?token=${encodeURIComponent(token)}`;
@@ -168,25 +156,12 @@ async function main() {
     result.screenshot = path.join(artifacts, 'browser-http-server-FAILED.png');
     await page.screenshot({ path: result.screenshot, fullPage: true }).catch(() => {});
   } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   console.log(JSON.stringify(result));
   process.exit(result.ok ? 0 : 1);
 }
 
-// waitDone waits until code cell i shows an execution count ("In [3]:"),
-// which the classic UI shows when the kernel has answered.
-async function waitDone(cell, i, timeout = 120000) {
-  const prompt = cell.locator('.input_prompt');
-  const t0 = Date.now();
-  for (;;) {
-    const text = await prompt.innerText();
-    if (/\[\d+\]/.test(text)) return;
-    if (Date.now() - t0 > timeout) throw new Error(`cell ${i} still shows ${JSON.stringify(text)} after ${timeout} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // noError fails when code cell i shows an error output.
 async function noError(cell, i) {
