@@ -65,6 +65,10 @@ type link struct {
 	// pulseReset toggles the modem lines to reset the chip (USB-UART
 	// bridge boards); nil when the link has no such lines.
 	pulseReset func() error
+	// signal interrupts the board's process with SIGINT (local boards:
+	// the Unix port, which may ignore a 0x03 on its tty while it runs a
+	// raw-paste cell); nil: interrupts are a Ctrl-C on the line.
+	signal func() error
 	// files is the WebREPL connection, whose file protocol ReadFile
 	// and WriteFile use; nil on other links.
 	files *wsConn

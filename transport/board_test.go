@@ -769,3 +769,55 @@ func TestStaleBannerBeforePasteAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The upstream Unix port's own raw REPL runs a raw-paste cell with its tty
+// in raw mode, deaf to a 0x03: on such a board a Ctrl-C reaches only plain
+// raw cells, and a local board is therefore interrupted with SIGINT.
+func TestInterruptRawPasteCellDeafToCtrlC(t *testing.T) {
+	cfg := boardtest.Config{RawPaste: true, IgnoreCtrlCInPaste: true}
+	// Big enough for raw-paste (over the 64-byte input buffer).
+	long := strings.Repeat("pad = 1\n", 20) + "print('started')\nwhile True: pass"
+	short := "print('started')\nwhile True: pass"
+
+	// Over the line, the fake behaves as measured: the plain raw cell
+	// stops, the raw-paste cell ignores both Ctrl-C.
+	b, fb, _ := openFake(t, cfg, 0, testOptions())
+	_, err := runCancelled(t, b, short, "started\n")
+	var ee *ExecError
+	if !errors.As(err, &ee) || ee.Type != "KeyboardInterrupt" {
+		t.Fatalf("plain raw cell: err = %v, want KeyboardInterrupt", err)
+	}
+	before := fb.Stats().PasteCells
+	_, err = runCancelled(t, b, long, "started\n")
+	if fb.Stats().PasteCells != before+1 {
+		t.Fatalf("the long cell was not sent in raw-paste mode")
+	}
+	if !errors.Is(err, ErrInterruptIgnored) {
+		t.Fatalf("raw-paste cell over a Ctrl-C link: err = %v, want ErrInterruptIgnored", err)
+	}
+
+	// With the signal (a local board's SIGINT), both stop and the board
+	// keeps its variables.
+	fl := &fakeLink{t: t, fb: boardtest.New(cfg), signal: true}
+	b, err = openWith(t, fl, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, b, "keep = 'kept'")
+	for _, code := range []string{short, long} {
+		start := time.Now()
+		_, err := runCancelled(t, b, code, "started\n")
+		if !errors.As(err, &ee) || ee.Type != "KeyboardInterrupt" {
+			t.Fatalf("%d-byte cell with SIGINT: err = %v, want KeyboardInterrupt", len(code), err)
+		}
+		if d := time.Since(start); d > b.intWait {
+			t.Errorf("%d-byte cell: the interrupt took %v, more than one wait", len(code), d)
+		}
+	}
+	if fl.fb.Stats().PasteCells == 0 {
+		t.Error("no cell went in raw-paste mode over the signalling link")
+	}
+	if out := mustExec(t, b, "print(keep)"); out != "kept\n" {
+		t.Errorf("after the interrupts: %q, want the variable kept", out)
+	}
+}

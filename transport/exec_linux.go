@@ -28,6 +28,29 @@ func dialExec(argv []string) dialFunc {
 	}
 }
 
+// dialLocal starts the Unix port (argv) as dialExec does, and interrupts
+// it with SIGINT rather than a 0x03 on its tty. The two are the same while
+// the tty turns 0x03 into SIGINT, but MicroPython's own raw REPL (the Unix
+// port after 1.25) runs a raw-paste cell with the terminal in raw mode,
+// where a 0x03 is only a byte nobody reads. Other exec: boards keep the
+// byte: SIGINT would end a bridge such as Node.js.
+func dialLocal(argv []string) dialFunc {
+	dial := dialExec(argv)
+	return func(ctx context.Context) (link, error) {
+		lk, err := dial(ctx)
+		if err != nil {
+			return lk, err
+		}
+		p := lk.rw.(*procLink)
+		lk.signal = func() error {
+			// Setsid: the process leads its own group, as the tty's
+			// foreground group would be signalled.
+			return syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
+		}
+		return lk, nil
+	}
+}
+
 // procLink is the pty master of a process board. It owns the goroutine
 // that waits for the process.
 type procLink struct {

@@ -13,3 +13,6 @@ func dialExec(argv []string) dialFunc {
 		return link{}, &permanentError{errors.New("exec: boards are only supported on Linux")}
 	}
 }
+
+// dialLocal is dialExec: only implemented on Linux.
+func dialLocal(argv []string) dialFunc { return dialExec(argv) }

@@ -13,13 +13,16 @@ import (
 // fakeLink connects Boards to a boardtest.Board; each dial is a fresh
 // pipe, as if the board was plugged in again.
 type fakeLink struct {
-	t     testing.TB
-	fb    *boardtest.Board
-	rate  int
-	wrap  func(io.ReadWriteCloser) io.ReadWriteCloser // host side, optional
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	dials int
+	t    testing.TB
+	fb   *boardtest.Board
+	rate int
+	wrap func(io.ReadWriteCloser) io.ReadWriteCloser // host side, optional
+	// signal makes interrupts the board's Interrupt, as SIGINT to a
+	// local board's process, instead of a 0x03 on the line.
+	signal bool
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	dials  int
 }
 
 func (l *fakeLink) dial(ctx context.Context) (link, error) {
@@ -36,7 +39,11 @@ func (l *fakeLink) dial(ctx context.Context) (link, error) {
 	if l.wrap != nil {
 		rw = l.wrap(host)
 	}
-	return link{rw: rw}, nil
+	lk := link{rw: rw}
+	if l.signal {
+		lk.signal = func() error { l.fb.Interrupt(); return nil }
+	}
+	return lk, nil
 }
 
 func (l *fakeLink) dialCount() int {

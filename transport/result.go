@@ -113,7 +113,11 @@ func (r *resultReader) deadline() error {
 func (r *resultReader) interrupt() error {
 	r.interrupts++
 	r.b.log.Debug("interrupt", "n", r.interrupts)
-	if err := r.c.write([]byte{ctrlC}); err != nil {
+	if _, lk := r.b.current(); lk.signal != nil {
+		if err := lk.signal(); err != nil {
+			return r.b.linkError("interrupt", err)
+		}
+	} else if err := r.c.write([]byte{ctrlC}); err != nil {
 		return r.b.linkError("interrupt", err)
 	}
 	r.setTimer(r.b.intWait)

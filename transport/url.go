@@ -21,7 +21,7 @@ func parseURL(rawURL string, opts Options) (dialFunc, Options, error) {
 		if err != nil {
 			return nil, opts, fmt.Errorf("open local: %w", err)
 		}
-		return dialExec(argv), opts, nil
+		return dialLocal(argv), opts, nil
 	case strings.HasPrefix(s, "exec:"):
 		argv, err := splitCommand(strings.TrimPrefix(s, "exec:"))
 		if err != nil {

@@ -60,6 +60,12 @@ type Config struct {
 	MaxRawCell int
 	// IgnoreCtrlC makes running code impossible to interrupt.
 	IgnoreCtrlC bool
+	// IgnoreCtrlCInPaste makes cells sent in raw-paste mode deaf to a
+	// 0x03 on the line, while plain raw cells and Interrupt (the SIGINT
+	// of a process board) still stop them: the upstream Unix port's
+	// native raw REPL on a tty, which runs raw-paste cells with the
+	// terminal still in raw mode.
+	IgnoreCtrlCInPaste bool
 	// SoftRebootLine is printed on a soft reset; default "MPY: soft reboot".
 	SoftRebootLine string
 	// BootOutput is what boot.py prints after a (soft) reset.
@@ -168,7 +174,7 @@ func (b *Board) uart(r io.Reader) {
 		b.mu.Lock()
 		for _, c := range buf[:n] {
 			if c == ctrlC && b.running != nil {
-				if !b.cfg.IgnoreCtrlC {
+				if !b.cfg.IgnoreCtrlC && !(b.cfg.IgnoreCtrlCInPaste && b.running.paste) {
 					b.running.stop(true)
 				}
 				continue
@@ -382,7 +388,7 @@ func (b *Board) cpu() error {
 				b.write("\x04Traceback (most recent call last):\r\nMemoryError: memory allocation failed, allocating 4096 bytes\r\n\x04>")
 				continue
 			}
-			if !b.execute(code) {
+			if !b.execute(code, false) {
 				b.boot(b.takeReset())
 				raw = false
 				continue
@@ -460,7 +466,7 @@ func (b *Board) rawPaste() error {
 		b.write("\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>")
 		return nil
 	}
-	if !b.execute(string(code)) {
+	if !b.execute(string(code), true) {
 		return resetSignal{b.takeReset()}
 	}
 	b.write(">")
@@ -468,8 +474,8 @@ func (b *Board) rawPaste() error {
 }
 
 // execute runs a cell and prints its result; false if the board reset.
-func (b *Board) execute(code string) bool {
-	r := &Run{Code: code, b: b, stopped: make(chan struct{})}
+func (b *Board) execute(code string, paste bool) bool {
+	r := &Run{Code: code, b: b, stopped: make(chan struct{}), paste: paste}
 	b.mu.Lock()
 	if strings.Contains(code, SyntaxErrorMark) {
 		b.mu.Unlock()
@@ -500,8 +506,9 @@ func (b *Board) execute(code string) bool {
 
 // Run is one cell running on the board, given to Config.Handler.
 type Run struct {
-	Code string
-	b    *Board
+	Code  string
+	b     *Board
+	paste bool // sent in raw-paste mode
 
 	once        sync.Once
 	stopped     chan struct{}
