@@ -138,6 +138,11 @@ func (interp *Interpreter) CompileAST(n ast.Node) (*Program, error) {
 
 // Execute executes compiled Go code.
 func (interp *Interpreter) Execute(p *Program) (res reflect.Value, err error) {
+	if interp.opt.onGoPanic != nil {
+		// Callbacks on this goroutine let their panics unwind to here.
+		g, _ := enter()
+		defer leave(g)
+	}
 	defer func() {
 		r := recover()
 		if r != nil {

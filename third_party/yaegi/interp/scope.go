@@ -226,8 +226,12 @@ func (interp *Interpreter) initScopePkg(pkgID, pkgName string) *scope {
 		interp.scopes[pkgID] = sc.pushBloc()
 	}
 	sc = interp.scopes[pkgID]
-	sc.pkgID = pkgID
-	sc.pkgName = pkgName
+	// Written only if they change: a goroutine's panic reads pkgID
+	// (panicFunc) while the next program compiles.
+	if sc.pkgID != pkgID || sc.pkgName != pkgName {
+		sc.pkgID = pkgID
+		sc.pkgName = pkgName
+	}
 	interp.mutex.Unlock()
 	return sc
 }

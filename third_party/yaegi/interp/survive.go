@@ -8,9 +8,6 @@ package interp
 import (
 	"fmt"
 	"go/token"
-	"reflect"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -48,10 +45,10 @@ func (interp *Interpreter) checkDepth(depth int) {
 // runGoroutine is the body of every goroutine that a go statement starts:
 // fn, with a panic in it reported rather than fatal when Options.OnGoPanic
 // is set. goStmt is the go statement.
-//
-//go:noinline
 func (interp *Interpreter) runGoroutine(goStmt *node, fn func()) {
 	if interp.opt.onGoPanic != nil {
+		g, _ := enter()
+		defer leave(g)
 		defer func() {
 			if r := recover(); r != nil {
 				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(goStmt.pos)})
@@ -63,85 +60,58 @@ func (interp *Interpreter) runGoroutine(goStmt *node, fn func()) {
 
 // runFunc runs the body of an interpreted function called through the
 // reflect.MakeFunc value that stands for it, by compiled code or through a
-// func value. With Options.OnGoPanic set, a panic that nothing would
-// recover, because compiled code called the function on a goroutine the
-// interpreter did not start, is recovered here and reported. active counts
-// the calls of this function value now running: the caller's frame, and so
-// the depth, is unknown here.
-//
-//go:noinline
+// func value. With Options.OnGoPanic set, a call that is the first into
+// the interpreter on its goroutine (compiled code called it on a goroutine
+// of its own) recovers a panic and reports it; other calls let it unwind
+// to the frames below, as in Go. active counts the calls of this function
+// value now running: the caller's frame, and so the depth, is unknown here.
 func runFunc(start *node, fr *frame, def, call *node, active *int64) {
 	interp := def.interp
 	n := atomic.AddInt64(active, 1)
 	defer atomic.AddInt64(active, -1)
 	fr.depth += int(n)
 	interp.checkDepth(fr.depth)
-	if interp.opt.onGoPanic == nil || !calledFirst() {
+	if interp.opt.onGoPanic == nil {
 		runCfg(start, fr, def, call)
 		return
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(def.pos), Callback: true})
-		}
-	}()
+	g, first := enter()
+	defer leave(g)
+	if first {
+		defer func() {
+			if r := recover(); r != nil {
+				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(def.pos), Callback: true})
+			}
+		}()
+	}
 	runCfg(start, fr, def, call)
 }
 
-// calledFirst reports whether runFunc's call is the first, the lowest, of
-// the interpreter on its goroutine: whether no frame of this package is
-// below. Otherwise a panic unwinds to a frame below that recovers it
-// (Execute, runGoroutine, or the first runFunc), through interpreted code
-// as in Go. Most calls come from interpreted code, which the first frames
-// show; only calls from compiled code need a walk of the whole stack.
-//
-//go:noinline
-func calledFirst() bool {
-	// 0 is runtime.Callers, 1 calledFirst, 2 runFunc, 3 the function
-	// that reflect.MakeFunc was given.
-	const skip = 4
-	var buf [16]uintptr
-	pcs := buf[:runtime.Callers(skip, buf[:])]
-	for _, pc := range pcs {
-		if interpFrame(pc) {
-			return false
-		}
-	}
-	if len(pcs) < len(buf) {
-		return true
-	}
-	all := make([]uintptr, 1024)
-	for {
-		n := runtime.Callers(skip, all)
-		if n < len(all) {
-			pcs = all[:n]
-			break
-		}
-		all = make([]uintptr, 2*len(all))
-	}
-	for _, pc := range pcs[len(buf):] {
-		if interpFrame(pc) {
-			return false
-		}
-	}
-	return true
+// entered counts, per goroutine, the calls into interpreters running on
+// it (Execute, runGoroutine, runFunc), so that runFunc knows whether a
+// frame below will recover a panic. Goroutines are told apart by getg.
+var entered = struct {
+	sync.Mutex
+	n map[uintptr]int
+}{n: map[uintptr]int{}}
+
+// enter counts a call into the interpreter on the running goroutine, and
+// reports whether it is the only one. The caller must call leave(g).
+func enter() (g uintptr, first bool) {
+	g = getg()
+	entered.Lock()
+	n := entered.n[g]
+	entered.n[g] = n + 1
+	entered.Unlock()
+	return g, n == 0
 }
 
-// interpPCs caches whether a return PC is in this package: pcs are few
-// and each is looked up once.
-var interpPCs sync.Map // uintptr -> bool
-
-var interpPrefix = sync.OnceValue(func() string {
-	name := runtime.FuncForPC(reflect.ValueOf(newFrame).Pointer()).Name()
-	return strings.TrimSuffix(name, "newFrame")
-})
-
-func interpFrame(pc uintptr) bool {
-	if v, ok := interpPCs.Load(pc); ok {
-		return v.(bool)
+func leave(g uintptr) {
+	entered.Lock()
+	if n := entered.n[g] - 1; n > 0 {
+		entered.n[g] = n
+	} else {
+		delete(entered.n, g)
 	}
-	f := runtime.FuncForPC(pc - 1)
-	in := f != nil && strings.HasPrefix(f.Name(), interpPrefix())
-	interpPCs.Store(pc, in)
-	return in
+	entered.Unlock()
 }
