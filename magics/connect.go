@@ -162,12 +162,17 @@ func (r *Registry) connect() Magic {
 		Args:    "NAME|URL  or  --save NAME URL",
 		Summary: "Attach a board (replacing the current one) by name or URL.",
 		Detail: `URLs: serial:///dev/ttyUSB0 (or just /dev/ttyUSB0, COM3),
-socket://HOST:PORT, exec:COMMAND, local (MicroPython's Unix port).
+socket://HOST:PORT, rfc2217://HOST:PORT (a serial port shared by ser2net),
+ws://HOST[:8266] and wss://HOST[:8266][?pin=SHA256|?ca=FILE] (WebREPL),
+exec:COMMAND, local (MicroPython's Unix port).
 
 A NAME is looked up in the boards file ($IOTKERNEL_BOARDS, else
 ~/.config/iotkernel/boards.json: a JSON object of name: URL, editable by
-hand or with --save), then among the serial ports whose board matches it
-(esp32 finds the ESP32-class port). %discover lists both.`,
+hand or with --save; a WebREPL board's entry may be
+{"url": "ws://...", "password": "..."}), then among the serial ports
+whose board matches it (esp32 finds the ESP32-class port). %discover
+lists both. A WebREPL password comes from the boards file, else
+$IOTKERNEL_WEBREPL_PASSWORD, else the notebook asks for it.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			quiet := fs.Bool("q", false, "do not print what was connected")
 			save := fs.Bool("save", false, "save NAME = URL in the boards file, then connect")
