@@ -91,7 +91,7 @@ func dialRFC2217(hostport string, opts Options) dialFunc {
 		if err != nil {
 			return link{}, fmt.Errorf("open %s: %w", where, err)
 		}
-		rc := newRFC2217(nc, opts.Logger.With("link", where))
+		rc := newRFC2217(withQuickAck(nc), opts.Logger.With("link", where))
 		if err := rc.start(opts.Baud); err != nil {
 			rc.Close()
 			var perm *permanentError

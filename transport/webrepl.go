@@ -30,6 +30,10 @@ import (
 // names another (webrepl_setup's default, for ws:// and wss:// alike).
 const webreplPort = "8266"
 
+// webreplReconnect is how long a WebREPL board may take to come back by
+// default (Options.ReconnectTimeout).
+const webreplReconnect = 20 * time.Second
+
 // Texts of modwebrepl.c.
 const (
 	webreplPasswordPrompt = "Password: "
@@ -485,6 +489,11 @@ func (b *Board) binary(ctx context.Context, ws *wsConn, n int) ([]byte, error) {
 // openWebREPL is Open for ws:// and wss:// URLs: the password is found
 // (and asked for) before the first dial, outside the dial's deadline.
 func openWebREPL(ctx context.Context, rawURL string, opts Options) (*Board, error) {
+	if opts.ReconnectTimeout <= 0 {
+		// A board that soft- or hard-resets rejoins its Wi-Fi before its
+		// WebREPL listens again: seconds, not a USB port's moment.
+		opts.ReconnectTimeout = webreplReconnect
+	}
 	opts = opts.withDefaults()
 	d, err := parseWebREPL(rawURL, opts)
 	if err != nil {
