@@ -89,7 +89,7 @@ func dialRFC2217(hostport string, opts Options) dialFunc {
 		d := net.Dialer{Timeout: opts.HandshakeTimeout}
 		nc, err := d.DialContext(ctx, "tcp", hostport)
 		if err != nil {
-			return link{}, fmt.Errorf("open %s: %w", where, err)
+			return link{}, unreachable(fmt.Errorf("open %s: %w", where, err))
 		}
 		rc := newRFC2217(withQuickAck(nc), opts.Logger.With("link", where))
 		if err := rc.start(opts.Baud); err != nil {

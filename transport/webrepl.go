@@ -200,6 +200,17 @@ func tlsConfig(where, serverName string, q url.Values) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// unreachable marks a network board that did not take the connection as
+// absent: Open reports it at once, a reconnect waits for the board to come
+// back (rebooting, rejoining its Wi-Fi).
+func unreachable(err error) error { return &absentError{err} }
+
+type absentError struct{ err error }
+
+func (e *absentError) Error() string        { return e.err.Error() }
+func (e *absentError) Unwrap() error        { return e.err }
+func (e *absentError) Is(target error) bool { return target == errPortMissing }
+
 // errPinMismatch is the TLS error of a certificate that is not the pinned one.
 var errPinMismatch = errors.New("certificate SHA-256 does not match pin=")
 
@@ -244,7 +255,7 @@ func (d *webreplDialer) dial(ctx context.Context) (link, error) {
 	nd := net.Dialer{}
 	nc, err := nd.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
-		return link{}, fmt.Errorf("open %s: %w", d.url, err)
+		return link{}, unreachable(fmt.Errorf("open %s: %w", d.url, err))
 	}
 	nc = withQuickAck(nc)
 	if d.tls != nil {
