@@ -1,10 +1,17 @@
 package magics
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/iotkernel/iotkernel/boardpy"
+	"github.com/iotkernel/iotkernel/transport"
 )
 
 func TestBoardsFileEntries(t *testing.T) {
@@ -73,5 +80,43 @@ func TestDiscoverHidesPasswords(t *testing.T) {
 	}
 	if strings.Contains(out, "s3cret-pw") {
 		t.Errorf("%%discover shows a password:\n%s", out)
+	}
+}
+
+func TestDiscoverProbesNetworkBoards(t *testing.T) {
+	env := newFakeEnv(t)
+	var mu sync.Mutex
+	probed := map[string]time.Duration{}
+	r := NewRegistry(Options{
+		Discover: func(ctx context.Context) ([]transport.PortInfo, error) { return nil, nil },
+		Probe: func(ctx context.Context, url string) (boardpy.Info, error) {
+			d, ok := ctx.Deadline()
+			mu.Lock()
+			probed[url] = -1
+			if ok {
+				probed[url] = time.Until(d)
+			}
+			mu.Unlock()
+			if strings.Contains(url, "10.0.0.9") {
+				return boardpy.Info{}, errors.New("dial tcp 10.0.0.9:2217: i/o timeout")
+			}
+			return boardpy.Info{Platform: "esp32", Implementation: "micropython", Version: "1.24.1"}, nil
+		},
+	})
+	path, _ := BoardsPath(env)
+	os.WriteFile(path, []byte(`{"garden": {"url": "ws://192.168.1.40:8266", "password": "pw"}, "lab": "rfc2217://10.0.0.9:2217", "usb": "serial:///dev/ttyUSB0"}`), 0o644)
+	out := mustRun(t, r, env, "discover -a")
+	if len(probed) != 2 || probed["serial:///dev/ttyUSB0"] != 0 {
+		t.Errorf("probed %v, want the two network boards only", probed)
+	}
+	for url, left := range probed {
+		if left <= 0 || left > networkProbeTime {
+			t.Errorf("probe of %s had %v left, want a deadline within %v", url, left, networkProbeTime)
+		}
+	}
+	for _, want := range []string{"Network boards:", "garden", "esp32", "lab", "no answer: dial tcp 10.0.0.9:2217: i/o timeout"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%%discover -a output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/internal/userfile"
@@ -160,12 +162,17 @@ func (r *Registry) connect() Magic {
 		Args:    "NAME|URL  or  --save NAME URL",
 		Summary: "Attach a board (replacing the current one) by name or URL.",
 		Detail: `URLs: serial:///dev/ttyUSB0 (or just /dev/ttyUSB0, COM3),
-socket://HOST:PORT, exec:COMMAND, local (MicroPython's Unix port).
+socket://HOST:PORT, rfc2217://HOST:PORT (a serial port shared by ser2net),
+ws://HOST[:8266] and wss://HOST[:8266][?pin=SHA256|?ca=FILE] (WebREPL),
+exec:COMMAND, local (MicroPython's Unix port).
 
 A NAME is looked up in the boards file ($IOTKERNEL_BOARDS, else
 ~/.config/iotkernel/boards.json: a JSON object of name: URL, editable by
-hand or with --save), then among the serial ports whose board matches it
-(esp32 finds the ESP32-class port). %discover lists both.`,
+hand or with --save; a WebREPL board's entry may be
+{"url": "ws://...", "password": "..."}), then among the serial ports
+whose board matches it (esp32 finds the ESP32-class port). %discover
+lists both. A WebREPL password comes from the boards file, else
+$IOTKERNEL_WEBREPL_PASSWORD, else the notebook asks for it.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			quiet := fs.Bool("q", false, "do not print what was connected")
 			save := fs.Bool("save", false, "save NAME = URL in the boards file, then connect")
@@ -272,7 +279,8 @@ func (r *Registry) discover() Magic {
 		Summary: "List the boards: names from the boards file and serial ports with VID:PID and chip.",
 		Detail: `Listing never interrupts a board. With -a each serial port that is not
 the connected board is opened and asked what it runs, which stops the
-program running on it.`,
+program running on it; so is each network board of the boards file
+(ws://, wss://, rfc2217://, socket://), in parallel, for at most 2 s each.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			probe := fs.Bool("a", false, "ask each board what it runs (interrupts its program)")
 			return func(ctx context.Context, env Env, args []string) error {
@@ -284,10 +292,11 @@ program running on it.`,
 				if err != nil {
 					return err
 				}
-				boards, err := ReadBoards(path)
+				entries, err := readBoardEntries(path)
 				if err != nil {
 					fmt.Fprintf(env.Stderr(), "%v\n", err)
 				}
+				boards := urls(entries)
 				if len(boards) == 0 {
 					fmt.Fprintf(out, "Boards file %s: no names (add one with %%connect --save NAME URL)\n", path)
 				} else {
@@ -302,6 +311,9 @@ program running on it.`,
 						fmt.Fprintf(tw, "  %s\t%s\n", n, boards[n])
 					}
 					tw.Flush()
+				}
+				if *probe {
+					r.probeNetwork(ctx, env, entries)
 				}
 				ports, err := r.opts.Discover(ctx)
 				if err != nil {
@@ -333,6 +345,71 @@ program running on it.`,
 			}
 		},
 	}
+}
+
+// networkProbeTime bounds %discover -a's question to one network board,
+// so that an unreachable host costs at most that.
+const networkProbeTime = 2 * time.Second
+
+// probeNetwork asks each network board of the boards file (WebREPL, RFC
+// 2217, raw TCP) who it is, in parallel, each within networkProbeTime,
+// and lists the answers in name order.
+func (r *Registry) probeNetwork(ctx context.Context, env Env, entries map[string]boardEntry) {
+	current := ""
+	if b := env.Board(); b != nil {
+		current = b.URL()
+	}
+	var names []string
+	for n, e := range entries {
+		if isNetworkURL(e.URL) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	slices.Sort(names)
+	lines := make([]string, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		e := entries[n]
+		if e.URL == current {
+			lines[i] = fmt.Sprintf("  %s\t(connected: %%info describes it)\n", n)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, networkProbeTime)
+			defer cancel()
+			if e.Password != "" {
+				pctx = transport.WithPassword(pctx, e.Password)
+			}
+			info, err := r.opts.Probe(pctx, e.URL)
+			if err != nil {
+				lines[i] = fmt.Sprintf("  %s\t(no answer: %v)\n", n, err)
+				return
+			}
+			lines[i] = fmt.Sprintf("  %s\t%s\t%s %s\t%s\n", n, info.Platform, info.Implementation, info.Version, info.Machine)
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(env.Stdout(), "\nNetwork boards:\n")
+	tw := tabwriter.NewWriter(env.Stdout(), 0, 4, 2, ' ', 0)
+	for _, l := range lines {
+		io.WriteString(tw, l)
+	}
+	tw.Flush()
+}
+
+// isNetworkURL reports whether url reaches a board over the network.
+func isNetworkURL(url string) bool {
+	for _, p := range []string{"ws://", "wss://", "rfc2217://", "socket://"} {
+		if strings.HasPrefix(strings.TrimSpace(url), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // softreset is %softreset.

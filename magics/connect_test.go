@@ -180,7 +180,9 @@ func TestDiscover(t *testing.T) {
 		Discover: func(ctx context.Context) ([]transport.PortInfo, error) { return testPorts, nil },
 		Probe: func(ctx context.Context, url string) (boardpy.Info, error) {
 			probed++
-			if url != "serial:///dev/ttyACM0" {
+			// The serial port that is not connected, and the network
+			// board of the boards file.
+			if url != "serial:///dev/ttyACM0" && url != "socket://1.2.3.4:23" {
 				t.Errorf("probed %s, the connected board", url)
 			}
 			return boardpy.Info{Platform: "rp2", Implementation: "micropython", Version: "1.24.1"}, nil
@@ -197,7 +199,7 @@ func TestDiscover(t *testing.T) {
 	}
 	env.board = &stubBoard{url: "serial:///dev/ttyUSB0"}
 	out = mustRun(t, r, env, "discover -a")
-	if probed != 1 || !strings.Contains(out, "rp2") || !strings.Contains(out, "connected") {
+	if probed != 2 || !strings.Contains(out, "rp2") || !strings.Contains(out, "connected") {
 		t.Errorf("%%discover -a probed %d:\n%s", probed, out)
 	}
 }

@@ -7,7 +7,8 @@
 #
 # "jupyter" (the default) installs Debian's Jupyter client, conformance
 # suite, nbclient, nbconvert, ipykernel (the benchmark's peer), pytest, and
-# jupyter-console with tmux to drive it as a user types.
+# jupyter-console with tmux to drive it as a user types, and ser2net (an
+# RFC 2217 server the transport's rfc2217:// tests start).
 # "browser" adds Chromium and the Notebook server for the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ for w in "${want[@]}"; do
 	jupyter)
 		pkgs+=(jupyter-client python3-jupyter-kernel-test python3-nbclient jupyter-nbconvert
 			python3-nbformat python3-ipykernel python3-pytest python3-zmq python3-psutil openssl make
-			jupyter-console tmux)
+			jupyter-console tmux ser2net)
 		;;
 	browser)
 		pkgs+=(chromium jupyter-notebook)

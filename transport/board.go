@@ -118,6 +118,8 @@ type Board struct {
 // interrupts whatever the board was running), under opts.HandshakeTimeout.
 // URLs: "serial:///dev/ttyUSB0", a bare device path ("/dev/ttyACM0",
 // "COM3"), each with an optional "?baud=N"; "socket://host:port" (raw TCP);
+// "rfc2217://host:port" (a serial port shared by an RFC 2217 server such
+// as ser2net, rfc2217.go);
 // "exec:COMMAND ARGS..." (a process under a pty); "local" (the local
 // MicroPython Unix port); "ws://HOST[:PORT][/]" and "wss://..." (WebREPL,
 // webrepl.go).

@@ -1,5 +1,6 @@
 // Package transport owns the link to a MicroPython board: opening,
-// enumerating and closing links (serial ports, raw TCP sockets, local
+// enumerating and closing links (serial ports, raw TCP sockets, RFC 2217
+// telnet COM ports, MicroPython's WebREPL over ws:// and wss://, local
 // processes under a pty, the local Unix port), the DTR/RTS policy, the raw
 // REPL and raw-paste protocols of MicroPython's shared/runtime/pyexec.c,
 // interrupts, soft and hard resets, and recovery when a board resets or
@@ -30,5 +31,7 @@
 //
 // Files by job: board.go the link's lifecycle and recovery, handshake.go
 // entering the raw REPL and raw-paste, exec.go uploading a cell, result.go
-// reading its result through the pure scanner (scan.go), input.go input().
+// reading its result through the pure scanner (scan.go), input.go input(),
+// webrepl.go and websocket.go WebREPL links (login, TLS, the file
+// protocol of ReadFile and WriteFile), rfc2217.go RFC 2217 links.
 package transport

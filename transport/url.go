@@ -31,6 +31,8 @@ func parseURL(rawURL string, opts Options) (dialFunc, Options, error) {
 			return nil, opts, fmt.Errorf("open %s: no command after \"exec:\"", s)
 		}
 		return dialExec(argv), opts, nil
+	case strings.HasPrefix(s, "rfc2217://"):
+		return parseRFC2217(s, opts)
 	case strings.HasPrefix(s, "socket://"):
 		// A socket often reaches a serial line through a bridge
 		// (ser2net, ESP-Link): ?baud= is that line's rate, which paces
@@ -48,7 +50,7 @@ func parseURL(rawURL string, opts Options) (dialFunc, Options, error) {
 	}
 	path, query, _ := strings.Cut(strings.TrimPrefix(s, "serial://"), "?")
 	if !strings.HasPrefix(s, "serial://") && !isDevicePath(path) {
-		return nil, opts, fmt.Errorf("open %q: unknown board URL (want serial:///dev/ttyUSB0, /dev/ttyACM0, COM3, socket://host:port, exec:COMMAND or local)", s)
+		return nil, opts, fmt.Errorf("open %q: unknown board URL (want serial:///dev/ttyUSB0, /dev/ttyACM0, COM3, socket://host:port, rfc2217://host:port, ws://host[:8266], wss://host[:8266], exec:COMMAND or local)", s)
 	}
 	if path == "" {
 		return nil, opts, fmt.Errorf("open %q: no serial port path", s)

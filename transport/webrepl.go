@@ -30,6 +30,10 @@ import (
 // names another (webrepl_setup's default, for ws:// and wss:// alike).
 const webreplPort = "8266"
 
+// webreplReconnect is how long a WebREPL board may take to come back by
+// default (Options.ReconnectTimeout).
+const webreplReconnect = 20 * time.Second
+
 // Texts of modwebrepl.c.
 const (
 	webreplPasswordPrompt = "Password: "
@@ -196,6 +200,17 @@ func tlsConfig(where, serverName string, q url.Values) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// unreachable marks a network board that did not take the connection as
+// absent: Open reports it at once, a reconnect waits for the board to come
+// back (rebooting, rejoining its Wi-Fi).
+func unreachable(err error) error { return &absentError{err} }
+
+type absentError struct{ err error }
+
+func (e *absentError) Error() string        { return e.err.Error() }
+func (e *absentError) Unwrap() error        { return e.err }
+func (e *absentError) Is(target error) bool { return target == errPortMissing }
+
 // errPinMismatch is the TLS error of a certificate that is not the pinned one.
 var errPinMismatch = errors.New("certificate SHA-256 does not match pin=")
 
@@ -240,7 +255,7 @@ func (d *webreplDialer) dial(ctx context.Context) (link, error) {
 	nd := net.Dialer{}
 	nc, err := nd.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
-		return link{}, fmt.Errorf("open %s: %w", d.url, err)
+		return link{}, unreachable(fmt.Errorf("open %s: %w", d.url, err))
 	}
 	nc = withQuickAck(nc)
 	if d.tls != nil {
@@ -485,6 +500,11 @@ func (b *Board) binary(ctx context.Context, ws *wsConn, n int) ([]byte, error) {
 // openWebREPL is Open for ws:// and wss:// URLs: the password is found
 // (and asked for) before the first dial, outside the dial's deadline.
 func openWebREPL(ctx context.Context, rawURL string, opts Options) (*Board, error) {
+	if opts.ReconnectTimeout <= 0 {
+		// A board that soft- or hard-resets rejoins its Wi-Fi before its
+		// WebREPL listens again: seconds, not a USB port's moment.
+		opts.ReconnectTimeout = webreplReconnect
+	}
 	opts = opts.withDefaults()
 	d, err := parseWebREPL(rawURL, opts)
 	if err != nil {

@@ -268,3 +268,19 @@ func TestParseWebREPL(t *testing.T) {
 		}
 	}
 }
+
+func TestWebREPLUnreachable(t *testing.T) {
+	// Nothing listens there: Open says so at once rather than retrying
+	// for the reconnect time, which is for boards coming back.
+	s := newFakeWebREPL(t, "pw", boardtest.Config{})
+	url := s.url()
+	s.ln.Close()
+	opts := testOptions()
+	opts.ReconnectTimeout = time.Minute
+	ctx, cancel := context.WithTimeout(WithPassword(context.Background(), "pw"), 30*time.Second)
+	defer cancel()
+	_, err := Open(ctx, url, opts)
+	if err == nil || !strings.Contains(err.Error(), "refused") || ctx.Err() != nil {
+		t.Fatalf("Open of a closed port: %v (ctx %v), want connection refused at once", err, ctx.Err())
+	}
+}

@@ -37,6 +37,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iotkernel/iotkernel/transport/boardprog"
 )
 
 // InstallHint says how to get the boards.
@@ -370,4 +372,15 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// UnixPortProgram writes the board program the Unix port runs as a board
+// (package boardprog) to a temporary directory and returns its path.
+func UnixPortProgram(t testing.TB) string {
+	t.Helper()
+	prog, err := boardprog.WriteFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
 }

@@ -1,0 +1,125 @@
+package realboard
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotkernel/iotkernel/internal/tty"
+	"github.com/iotkernel/iotkernel/transport/boardprog"
+)
+
+// UnixPortPTY starts the MicroPython Unix port with the board program on
+// a pty (0x03 interrupts it, as on a board's UART) and returns the path of
+// a second pty whose bytes are bridged to it: a device a serial server
+// such as ser2net opens as it opens /dev/ttyUSB0. It stops both at
+// cleanup.
+func UnixPortPTY(t testing.TB) string {
+	t.Helper()
+	mp := UnixPort(t)
+	prog, err := boardprog.WriteFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(boardprog.Args(mp, prog)[0], boardprog.Args(mp, prog)[1:]...)
+	boardSide, err := tty.Start(cmd)
+	if err != nil {
+		Missing(t, "start %s on a pty: %v", mp, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	master, slave, err := tty.Open(tty.Raw)
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	copied := make(chan struct{}, 2)
+	go func() { io.Copy(boardSide, master); copied <- struct{}{} }()
+	go func() { io.Copy(master, boardSide); copied <- struct{}{} }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		boardSide.Close()
+		master.Close()
+		slave.Close()
+		<-copied
+		<-copied
+	})
+	// The slave stays open here, unread, so that the pty lives while the
+	// server opens and closes it.
+	return slave.Name()
+}
+
+// Ser2net starts Debian's ser2net with an RFC 2217 (telnet) accepter on a
+// free loopback port in front of the serial device dev at 115200 8N1, and
+// returns its rfc2217:// URL. ser2net is $IOTKERNEL_SER2NET or on PATH.
+// It is killed by PID at cleanup (it may linger on SIGTERM).
+func Ser2net(t testing.TB, dev string) string {
+	t.Helper()
+	bin := Command(t, "IOTKERNEL_SER2NET", "ser2net")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	l.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ser2net.yaml")
+	yaml := fmt.Sprintf(`%%YAML 1.1
+---
+connection: &board
+  accepter: telnet(rfc2217),tcp,127.0.0.1,%s
+  connector: serialdev,%s,115200n81,local
+  options:
+    kickolduser: true
+`, port, dev)
+	if err := os.WriteFile(conf, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-n", "-u", "-c", conf, "-P", filepath.Join(dir, "ser2net.pid"))
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		Missing(t, "start %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if s := strings.TrimSpace(stderr.String()); s != "" {
+			t.Logf("ser2net said: %s", s)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			Missing(t, "ser2net exited: %s", stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			Missing(t, "ser2net did not listen on %s within 10 s: %s", addr, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "rfc2217://" + addr
+}
