@@ -23,7 +23,7 @@ const (
 // "e" and an errno. A file is read whole when opened. Everything lives in
 // the function's scope, kept alive by the mounted object, so no global
 // name stays behind.
-const mountCode = `def _ik_mount(mp, rw):
+const mountCode = `def _ik_mount(mp):
  import sys
  import binascii as ba
  try:
@@ -54,6 +54,7 @@ const mountCode = `def _ik_mount(mp, rw):
   if r[0] == 'e':
    raise OSError(int(r[1:]))
   return ba.a2b_base64(r[1:])
+ rw = req('i', '') == b'rw'
  def wr(op, *a):
   if not rw:
    raise OSError(30)
@@ -127,17 +128,14 @@ const mountCode = `def _ik_mount(mp, rw):
 
 // Mount mounts a filesystem at point (e.g. "/remote") whose files the
 // host serves through the requests of the board's link, and makes it the
-// board's current directory, so that imports find its modules; with
-// writable, the board may also write, remove and rename there. Whatever
+// board's current directory, so that imports find its modules. The
+// board asks the host (request "i") whether it may write there, remove
+// and rename: "rw" or "ro"; the host refuses them anyway. Whatever
 // was mounted at point before is unmounted. The link must answer the
 // requests (transport.Board.Serve) from before the first program after
 // Mount.
-func Mount(ctx context.Context, ex Execer, point string, writable bool) error {
-	rw := "False"
-	if writable {
-		rw = "True"
-	}
-	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s, %s)\n", pysource.Str(point), rw)
+func Mount(ctx context.Context, ex Execer, point string) error {
+	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s)\n", pysource.Str(point))
 	out, err := withPrelude(ctx, ex, body)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -25,6 +26,21 @@ const mountPoint = "/remote"
 // while code runs: *transport.Board is one.
 type server interface {
 	Serve(h transport.RequestHandler)
+	Serving() bool
+}
+
+// remount mounts the served folder again after a reset, which unmounted
+// it on the board; the host side still serves it.
+func remount(ctx context.Context, env Env, b Board, out io.Writer) error {
+	srv, ok := b.(server)
+	if !ok || !srv.Serving() {
+		return nil
+	}
+	if err := boardpy.Mount(ctx, b, mountPoint); err != nil {
+		return fmt.Errorf("mount the host folder again after the reset: %w", err)
+	}
+	_, err := fmt.Fprintf(out, "the host folder is mounted at :%s again\n", mountPoint)
+	return err
 }
 
 // hostFS serves a host folder to a board: the requests of boardpy's
@@ -68,6 +84,13 @@ func (h *hostFS) serve(req string) string {
 
 // do runs one request.
 func (h *hostFS) do(op string, args []string) ([]byte, int) {
+	if op == "i" {
+		// What the board may do: it refuses writes early when read-only.
+		if h.writable {
+			return []byte("rw"), 0
+		}
+		return []byte("ro"), 0
+	}
 	want := map[string]int{"s": 1, "l": 1, "r": 1, "w": 2, "x": 1, "m": 1, "d": 1, "n": 2}
 	n, ok := want[op]
 	if !ok || len(args) != n {
@@ -197,8 +220,9 @@ board imports it; edits on the host are seen by the next import (del
 sys.modules['app'] first). Nothing is copied. The board's requests travel
 beside the cell's output on the board link and are answered while board
 code runs. Paths leaving DIR ("..", links to outside) are refused. -l lets
-the board write, remove and rename files there. %umount ends it; a reset
-ends it too (mount again after one).`,
+the board write, remove and rename files there. %umount ends it, and so
+does %disconnect; after %softreset or %hardreset the folder is mounted
+again.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			writable := fs.Bool("l", false, "let the board write to DIR")
 			return func(ctx context.Context, env Env, args []string) error {
@@ -233,7 +257,7 @@ ends it too (mount again after one).`,
 				}
 				h := &hostFS{root: real, writable: *writable}
 				srv.Serve(h.serve)
-				if err := boardpy.Mount(ctx, b, mountPoint, *writable); err != nil {
+				if err := boardpy.Mount(ctx, b, mountPoint); err != nil {
 					srv.Serve(nil)
 					return err
 				}

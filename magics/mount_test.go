@@ -58,6 +58,13 @@ func TestMountRealBoard(t *testing.T) {
 			t.Errorf("%q on the mount = %v, want %s", code, err, want)
 		}
 	}
+	// A soft reset keeps the mount.
+	if out := mustRun(t, r, env, "softreset"); !strings.HasSuffix(out, "the host folder is mounted at :/remote again\n") {
+		t.Errorf("%%softreset printed %q", out)
+	}
+	if got := runOn(t, b, "import app\nprint(app.run())\n"); got != "app two\n" {
+		t.Errorf("importing after a soft reset printed %q", got)
+	}
 	// The magics that list files see it too.
 	if out := mustRun(t, r, env, "ls :/remote/lib"); out != "__init__.py\nutil.py\n" {
 		t.Errorf("%%ls :/remote/lib = %q", out)

@@ -37,6 +37,9 @@ func (b *Board) Serve(h RequestHandler) {
 	b.serve = h
 }
 
+// Serving reports whether a RequestHandler answers the board's requests.
+func (b *Board) Serving() bool { return b.handler() != nil }
+
 func (b *Board) handler() RequestHandler {
 	b.mu.Lock()
 	defer b.mu.Unlock()
