@@ -25,6 +25,9 @@ const (
 // name stays behind.
 const mountCode = `def _ik_mount(mp):
  import sys
+ if sys.platform == 'webassembly':
+  print('mount=nostdin')
+  return
  import binascii as ba
  try:
   import vfs as V
@@ -140,10 +143,13 @@ func Mount(ctx context.Context, ex Execer, point string) error {
 	if err != nil {
 		return err
 	}
-	if parseKeyValues(out)["mount"] != "ok" {
-		return fmt.Errorf("mount :%s: unexpected answer from the board %q", point, short(out, 200))
+	switch parseKeyValues(out)["mount"] {
+	case "ok":
+		return nil
+	case "nostdin":
+		return fmt.Errorf("mount :%s: this board reads no input while code runs (the WebAssembly port), so it cannot ask the host for files", point)
 	}
-	return nil
+	return fmt.Errorf("mount :%s: unexpected answer from the board %q", point, short(out, 200))
 }
 
 // Umount unmounts what is mounted at point, leaving point as the current

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/transport"
+	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 func TestRequestMarkAgrees(t *testing.T) {
@@ -48,10 +49,10 @@ func TestMountRealBoard(t *testing.T) {
 	os.Symlink(secret, filepath.Join(proj, "link.txt"))
 	for code, want := range map[string]string{
 		"open('new.txt', 'w').write('x')\n": "OSError: 30",
-		"open('../secret.txt').read()\n":   "EACCES",
-		"open('link.txt').read()\n":        "EACCES",
-		"open('nope.py').read()\n":         "ENOENT",
-		"import nope\n":                    "ImportError",
+		"open('../secret.txt').read()\n":    "EACCES",
+		"open('link.txt').read()\n":         "EACCES",
+		"open('nope.py').read()\n":          "ENOENT",
+		"import nope\n":                     "ImportError",
 	} {
 		err := b.Exec(t.Context(), code, &strings.Builder{}, &strings.Builder{})
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -97,5 +98,26 @@ func TestMountRealBoard(t *testing.T) {
 		if _, err := runMagic(t, r, env, tt.line); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%%%s = %v, want an error with %q", tt.line, err, tt.want)
 		}
+	}
+}
+
+// TestMountWasmRefuses: the WebAssembly port reads no input while code
+// runs, so it cannot ask for files; %mount says so rather than hang.
+func TestMountWasmRefuses(t *testing.T) {
+	url := realboard.Wasm(t)
+	b, err := transport.Open(t.Context(), url, transport.Options{})
+	if err != nil {
+		t.Fatalf("open the WebAssembly board: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	env := newFakeEnv(t)
+	env.board = b
+	os.Mkdir(filepath.Join(env.dir, "proj"), 0o755)
+	_, err = runMagic(t, NewRegistry(Options{}), env, "mount proj")
+	if err == nil || !strings.Contains(err.Error(), "reads no input while code runs") {
+		t.Errorf("%%mount on the WebAssembly board = %v", err)
+	}
+	if b.Serving() {
+		t.Error("a failed mount left the link serving")
 	}
 }
