@@ -29,6 +29,18 @@ type server interface {
 	Serving() bool
 }
 
+// FolderServer returns the handler that serves the host folder dir to a
+// board that boardpy.Mount mounted (what %mount gives the link's Serve);
+// with writable the board may change it.
+func FolderServer(dir string, writable bool) (transport.RequestHandler, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	h := &hostFS{root: real, writable: writable}
+	return h.serve, nil
+}
+
 // remount mounts the served folder again after a reset, which unmounted
 // it on the board; the host side still serves it.
 func remount(ctx context.Context, env Env, b Board, out io.Writer) error {
@@ -243,7 +255,7 @@ again.`,
 				if !fi.IsDir() {
 					return fmt.Errorf("mount %s: not a folder", dir)
 				}
-				real, err := filepath.EvalSymlinks(dir)
+				serve, err := FolderServer(dir, *writable)
 				if err != nil {
 					return fmt.Errorf("mount %s: %w", dir, err)
 				}
@@ -255,8 +267,7 @@ again.`,
 				if !ok {
 					return fmt.Errorf("mount: this board's link (%s) cannot serve files to the board", b.URL())
 				}
-				h := &hostFS{root: real, writable: *writable}
-				srv.Serve(h.serve)
+				srv.Serve(serve)
 				if err := boardpy.Mount(ctx, b, mountPoint); err != nil {
 					srv.Serve(nil)
 					return err
