@@ -299,6 +299,14 @@ func TestRsyncBadInput(t *testing.T) {
 			t.Errorf("%%%s = %v, want an error with %q", tt.line, err, tt.want)
 		}
 	}
+	// Hidden names and caches stay where they are, on both sides.
+	writeTree(t, env.dir, map[string]string{"p/.git/HEAD": "ref", "p/__pycache__/a.pyc": "c", "p/.env": "secret"})
+	writeTree(t, b.root, map[string]string{"lib/.keep": "k", "lib/.cache/x": "x"})
+	mustRun(t, r, env, "rsync -d p :lib")
+	got := readTree(t, filepath.Join(b.root, "lib"))
+	if want := map[string]string{"a.py": "A", ".keep": "k", ".cache/": "", ".cache/x": "x"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after %%rsync -d with hidden names the board holds %v, want %v", got, want)
+	}
 	// A link inside the folder is followed.
 	os.Symlink("a.py", filepath.Join(env.dir, "p", "a2.py"))
 	mustRun(t, r, env, "rsync p :lib")
