@@ -144,6 +144,9 @@ type syncOp struct {
 
 func (o syncOp) String() string {
 	name := o.rel
+	if name == "" {
+		name = "." // the board folder itself
+	}
 	if o.dir {
 		name += "/"
 	}

@@ -132,7 +132,7 @@ func TestRsyncRealBoard(t *testing.T) {
 	os.MkdirAll(filepath.Dir(target), 0o755)
 
 	out := mustRun(t, r, env, "rsync project :"+target)
-	if !strings.Contains(out, "copied 40 file(s)") || !strings.Contains(out, "mkdir  lib/pkg3/") {
+	if !strings.Contains(out, "copied 40 file(s)") || !strings.Contains(out, "mkdir  lib/pkg3/") || !strings.HasPrefix(out, "mkdir  ./ (new)\n") {
 		t.Errorf("first %%rsync printed:\n%s", out)
 	}
 	sameTrees(t, project, target)
