@@ -1,5 +1,8 @@
 // Package boardpy owns the Python that iotkernel runs on a board for its
-// own purposes: file operations (Ls, Stat, Hash, Read, Write, Rm, Mkdir),
+// own purposes: file operations (Ls, Stat, Hash, Read, Write, Rm, Mkdir,
+// MkdirAll, a whole folder's listing with hashes in one program: Tree),
+// the filesystem's room (Df), where packages go (Lib), a host folder
+// mounted on the board whose files it asks the host for (Mount, Umount),
 // what a board says about itself (Describe) and its clock (Time, SetTime),
 // the wrapper that shows the value of a cell's last expression (WithResult),
 // the names and values that completion and inspection show (Names,

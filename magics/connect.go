@@ -462,6 +462,8 @@ func (r *Registry) reset(ctx context.Context, env Env, args []string, quiet, har
 	if err := do(ctx, out); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "--- %s reset done: variables and imports on the board are gone ---\n", kind)
-	return err
+	if _, err = fmt.Fprintf(out, "--- %s reset done: variables and imports on the board are gone ---\n", kind); err != nil {
+		return err
+	}
+	return remount(ctx, env, b, out)
 }

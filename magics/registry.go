@@ -129,6 +129,7 @@ func (r *Registry) all() []Magic {
 		r.plotLine(),
 		r.rsync(), r.rdiff(), r.load(), r.capture(),
 		r.df(), r.tree(), r.sha256Magic(), r.mipMagic(),
+		r.mount(), r.umount(),
 	}
 	return append(ms, cellMagics()...)
 }

@@ -19,7 +19,8 @@ const rsyncDetail = `Hashes both sides (the board's whole folder in one round tr
 only the files that differ, so a folder of which two files changed costs
 the listing and two copies. Every copy is verified by hash. -d also
 deletes what is on the board but not on the host; without it such
-entries are listed and kept. -n only lists what would be done (as %rdiff
+entries are listed and kept. Hidden names (starting with '.', as .git)
+and __pycache__ folders are left alone on both sides. -n only lists what would be done (as %rdiff
 does). Symbolic links on the host are followed when they stay inside
 DIR. A board without room fails on the file that did not fit, which is
 removed rather than left half written. Copies longer than a second show
@@ -84,6 +85,12 @@ func walkHost(root string) ([]hostEntry, error) {
 		if err != nil {
 			return err
 		}
+		if skipped(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		e := hostEntry{rel: filepath.ToSlash(rel), dir: d.IsDir(), full: p}
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := filepath.EvalSymlinks(p)
@@ -109,6 +116,23 @@ func walkHost(root string) ([]hostEntry, error) {
 	return out, err
 }
 
+// skipped reports whether %rsync leaves the entry name alone on both
+// sides: hidden names (.git, .venv) and CPython's caches.
+func skipped(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "__pycache__"
+}
+
+// skippedPath reports whether any element of the '/'-separated p is
+// skipped.
+func skippedPath(p string) bool {
+	for _, name := range strings.Split(p, "/") {
+		if skipped(name) {
+			return true
+		}
+	}
+	return false
+}
+
 // A syncOp is one thing %rsync does.
 type syncOp struct {
 	verb string // "delete", "mkdir", "copy"
@@ -120,6 +144,9 @@ type syncOp struct {
 
 func (o syncOp) String() string {
 	name := o.rel
+	if name == "" {
+		name = "." // the board folder itself
+	}
 	if o.dir {
 		name += "/"
 	}
@@ -174,7 +201,9 @@ func (r *Registry) runRsync(ctx context.Context, env Env, args []string, dry, de
 		return fmt.Errorf("rsync: :%s is a file on the board, not a folder", root)
 	}
 	for _, e := range entries {
-		onBoard[e.Path] = e
+		if !skippedPath(e.Path) {
+			onBoard[e.Path] = e
+		}
 	}
 
 	// Deletions first: they make room for the copies.

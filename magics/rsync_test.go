@@ -132,7 +132,7 @@ func TestRsyncRealBoard(t *testing.T) {
 	os.MkdirAll(filepath.Dir(target), 0o755)
 
 	out := mustRun(t, r, env, "rsync project :"+target)
-	if !strings.Contains(out, "copied 40 file(s)") || !strings.Contains(out, "mkdir  lib/pkg3/") {
+	if !strings.Contains(out, "copied 40 file(s)") || !strings.Contains(out, "mkdir  lib/pkg3/") || !strings.HasPrefix(out, "mkdir  ./ (new)\n") {
 		t.Errorf("first %%rsync printed:\n%s", out)
 	}
 	sameTrees(t, project, target)
@@ -298,6 +298,14 @@ func TestRsyncBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%%%s = %v, want an error with %q", tt.line, err, tt.want)
 		}
+	}
+	// Hidden names and caches stay where they are, on both sides.
+	writeTree(t, env.dir, map[string]string{"p/.git/HEAD": "ref", "p/__pycache__/a.pyc": "c", "p/.env": "secret"})
+	writeTree(t, b.root, map[string]string{"lib/.keep": "k", "lib/.cache/x": "x"})
+	mustRun(t, r, env, "rsync -d p :lib")
+	got := readTree(t, filepath.Join(b.root, "lib"))
+	if want := map[string]string{"a.py": "A", ".keep": "k", ".cache/": "", ".cache/x": "x"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after %%rsync -d with hidden names the board holds %v, want %v", got, want)
 	}
 	// A link inside the folder is followed.
 	os.Symlink("a.py", filepath.Join(env.dir, "p", "a2.py"))

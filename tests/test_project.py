@@ -108,3 +108,18 @@ def test_load_host_file_and_errors(kernel, dirs):
     assert content["status"] == "error"
     assert "no such file on the board" in content["evalue"], content
     assert "payload" not in content or content["payload"] == []
+
+
+def test_mount(kernel, dirs):
+    project, _ = dirs
+    write(project, {"app.py": "X = 1\n"})
+    run(kernel, "%connect esp32")
+    _, out = run(kernel, "%%mount %s" % project)
+    assert out.startswith("mounted %s at :/remote (read-only)" % project), out
+    _, out = run(kernel, "import app\nprint(app.X)")
+    assert out == "1\n", out
+    write(project, {"app.py": "X = 2\n"})
+    _, out = run(kernel, "import sys\ndel sys.modules['app']\nimport app\nprint(app.X)")
+    assert out == "2\n", out
+    _, out = run(kernel, "%umount")
+    assert out == "unmounted :/remote\n", out

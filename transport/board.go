@@ -102,10 +102,11 @@ type Board struct {
 	// that has raw-paste answers within a few milliseconds.
 	pasteGrace time.Duration
 
-	mu     sync.Mutex // guards c, lk, closed
+	mu     sync.Mutex // guards c, lk, closed, serve
 	c      *conn
 	lk     link
 	closed bool
+	serve  RequestHandler // answers the board's requests (Serve), or nil
 
 	// Guarded by turn.
 	state    boardState

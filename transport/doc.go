@@ -27,11 +27,14 @@
 // "KeyboardInterrupt" once the board stopped. Only one call on a Board runs
 // at a time; the others wait. input() on the board asks IO.Input, through
 // a shim the transport defines on the board once per connection
-// (input.go).
+// (input.go). Requests that board code makes of the host beside its
+// output (a mounted host folder's file operations) are taken out of the
+// output and answered by the handler given to Serve (serve.go).
 //
 // Files by job: board.go the link's lifecycle and recovery, handshake.go
 // entering the raw REPL and raw-paste, exec.go uploading a cell, result.go
 // reading its result through the pure scanner (scan.go), input.go input(),
 // webrepl.go and websocket.go WebREPL links (login, TLS, the file
-// protocol of ReadFile and WriteFile), rfc2217.go RFC 2217 links.
+// protocol of ReadFile and WriteFile), rfc2217.go RFC 2217 links,
+// serve.go the board's requests.
 package transport

@@ -86,6 +86,15 @@ func (b *Board) runIO(ctx context.Context, code string, cio IO) error {
 			return b.answer(ctx, cio, prompt)
 		}}
 	}
+	if h := b.handler(); h != nil {
+		stdout := cio.Stdout
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		cio.Stdout = &requestFilter{w: stdout, serve: func(req string) error {
+			return b.reply(h(req))
+		}}
+	}
 	return b.run(ctx, code, cio)
 }
 

@@ -16,6 +16,10 @@
 // %cp: a 32 KB random binary file host -> board, %cp against
 // `mpremote connect PORT cp FILE :FILE`.
 //
+// %rsync of a 40-file tree with 2 files changed against `mpremote cp -r`
+// of the tree; importing a 10 KB module through %mount against
+// `mpremote mount` (project.go).
+//
 // The board's own time is the same work over the same path with the line
 // unthrottled. mpremote is timed as a whole command (start-up, connect,
 // soft reset, work, disconnect: what a user waits for), and, where it
@@ -204,7 +208,7 @@ func (b *bench) all() error {
 	}
 	steps := []func(context.Context) error{
 		func(ctx context.Context) error { return b.trivial(ctx, mpStart) },
-		b.cell16K, b.print64K, b.interrupt, b.cp,
+		b.cell16K, b.print64K, b.interrupt, b.cp, b.rsync, b.mountImport,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {

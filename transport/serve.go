@@ -1,0 +1,110 @@
+package transport
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// Code running on the board may ask the host for something while it runs
+// (a host folder mounted on the board reads its files this way) with a
+// framed request beside its output: it prints RequestMark, the request in
+// printable ASCII, and a newline, then reads the reply from its standard
+// input: ReplyHeader hex digits giving the reply's length, then the reply,
+// printable ASCII too. The transport takes each request out of the output
+// before anything else sees it, so output and requests never mix, and
+// answers it through the board's RequestHandler while the cell runs; the
+// board reads the reply itself, so no readline echoes it and no control
+// byte in it can interrupt the cell.
+const (
+	// RequestMark starts a request: CAN, which no repr holds and no
+	// program prints by chance.
+	RequestMark = "\x18"
+	// ReplyHeader is the number of hex digits that give a reply's length.
+	ReplyHeader = 8
+)
+
+// A RequestHandler answers one request from the board (without its mark
+// and newline). It runs on the goroutine that reads the cell's output,
+// while the board waits; its reply must be printable ASCII.
+type RequestHandler func(req string) string
+
+// Serve makes h answer the board's requests from now on, for every cell;
+// nil stops serving (a request then gets an empty reply).
+func (b *Board) Serve(h RequestHandler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.serve = h
+}
+
+// Serving reports whether a RequestHandler answers the board's requests.
+func (b *Board) Serving() bool { return b.handler() != nil }
+
+func (b *Board) handler() RequestHandler {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.serve
+}
+
+// reply sends the reply to a request on the board's standard input. The
+// caller holds the turn: it is the result reader of the running cell.
+func (b *Board) reply(text string) error {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 || c > 0x7e {
+			return fmt.Errorf("board %s: a reply holds byte 0x%02x: replies are printable ASCII", b.url, c)
+		}
+	}
+	c, _ := b.current()
+	if c == nil {
+		return fmt.Errorf("board %s: %w", b.url, ErrNotConnected)
+	}
+	if err := c.write(fmt.Appendf(nil, "%0*x%s", ReplyHeader, len(text), text)); err != nil {
+		return b.linkError("send a reply", err)
+	}
+	return nil
+}
+
+// requestFilter passes a cell's output through to w, except requests
+// framed by RequestMark and a newline, each of which it hands to serve.
+type requestFilter struct {
+	w     io.Writer
+	serve func(req string) error
+
+	in  bool // inside a request
+	req bytes.Buffer
+}
+
+func (f *requestFilter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if f.in {
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				f.req.Write(p)
+				return n, nil
+			}
+			f.req.Write(p[:i])
+			p = p[i+1:]
+			f.in = false
+			req := string(bytes.TrimRight(f.req.Bytes(), "\r"))
+			f.req.Reset()
+			if err := f.serve(req); err != nil {
+				return n, err
+			}
+			continue
+		}
+		i := bytes.IndexByte(p, RequestMark[0])
+		if i < 0 {
+			_, err := f.w.Write(p)
+			return n, err
+		}
+		if i > 0 {
+			if _, err := f.w.Write(p[:i]); err != nil {
+				return n, err
+			}
+		}
+		f.in = true
+		p = p[i+1:]
+	}
+	return n, nil
+}
