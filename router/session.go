@@ -64,7 +64,9 @@ type Session struct {
 	running atomic.Bool // a cell is executing
 
 	boardMu sync.Mutex
-	board   Board // nil until %connect
+	boards  []*boardConn // in the order they were connected
+	current *boardConn   // the board plain board cells run on; nil until %connect
+	cells   atomic.Int64 // cells run, for the numbers of cells whose Output has none
 
 	crash        *crash.Log
 	crashChecked bool         // the first cell has shown what the previous kernel left
@@ -124,27 +126,6 @@ func NewSession(opts Options) (*Session, error) {
 	return s, nil
 }
 
-// currentBoard returns the connected board, or nil.
-func (s *Session) currentBoard() Board {
-	s.boardMu.Lock()
-	defer s.boardMu.Unlock()
-	return s.board
-}
-
-// setBoard makes b current and returns the board it replaces.
-func (s *Session) setBoard(b Board) Board {
-	s.boardMu.Lock()
-	defer s.boardMu.Unlock()
-	old := s.board
-	s.board = b
-	if b != nil {
-		s.crash.Board(b.URL())
-	} else {
-		s.crash.Board("")
-	}
-	return old
-}
-
 // interp waits for the host interpreter.
 func (s *Session) interp() (*host.Interp, error) {
 	<-s.hostReady
@@ -178,7 +159,8 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	if c.Unknown() {
 		return cellError(s.magics.UnknownCell(c.Magic))
 	}
-	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
+	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell, run: &cellRun{cell: s.cellNumber(out)}}
+	defer env.release()
 	switch c.Kind {
 	case HostCell:
 		s.crash.Running(code)
@@ -250,14 +232,15 @@ func (s *Session) hostIO(out kernel.Output) host.IO {
 // the notebook client allows no input.
 var errNoStdin = errors.New("input() cannot ask: this notebook client does not allow input (allow_stdin is false)")
 
-// runBoard runs MicroPython code on the board, showing the value of a
-// final expression as the REPL would. firstLine is the code's line in the
+// runBoard runs MicroPython code on the cell's board, showing the value
+// of a final expression as the REPL would. The cell holds the board from
+// its first code on to its end. firstLine is the code's line in the
 // cell: blank lines in front make the board's tracebacks name cell lines.
-func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
-	b := s.currentBoard()
-	if b == nil {
-		// Never run it somewhere else.
-		return magics.ErrNoBoard
+func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
+	b, err := e.holdBoard()
+	if err != nil {
+		// With no board, never run it somewhere else.
+		return err
 	}
 	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
@@ -269,6 +252,9 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		// *transport.ExecError and is shown once, as the cell's error.
 		Stderr: io.Discard,
 		Input: func(ctx context.Context, prompt string) (string, error) {
+			if e.noInput != "" {
+				return "", errors.New(e.noInput)
+			}
 			answer, err := out.Input(ctx, prompt, false)
 			if errors.Is(err, kernel.ErrNoStdin) {
 				return "", errNoStdin
@@ -335,14 +321,29 @@ func codeOnly(c Cell) string {
 	return strings.Join(kept, "\n")
 }
 
-// Close releases the board and the interpreter (kernel.Executor).
+// Close releases the boards and the interpreter (kernel.Executor).
 func (s *Session) Close() error {
 	var errs []error
-	if b := s.setBoard(nil); b != nil {
-		errs = append(errs, b.Close())
+	s.boardMu.Lock()
+	boards := s.boards
+	s.boards, s.current = nil, nil
+	s.boardMu.Unlock()
+	for _, c := range boards {
+		errs = append(errs, s.closeBoard(c))
 	}
 	if in, err := s.interp(); err == nil {
 		errs = append(errs, in.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// cellNumber is the execution count of the cell writing to out, as the
+// kernel numbers it; an Output that does not say gets the session's own
+// count.
+func (s *Session) cellNumber(out kernel.Output) int {
+	n := s.cells.Add(1)
+	if ro, ok := out.(kernel.RequestOutput); ok {
+		return ro.ExecutionCount()
+	}
+	return int(n)
 }
