@@ -63,10 +63,11 @@ type Session struct {
 	magics  *magics.Registry
 	running atomic.Bool // a cell is executing
 
-	boardMu sync.Mutex
-	boards  []*boardConn // in the order they were connected
-	current *boardConn   // the board plain board cells run on; nil until %connect
-	cells   atomic.Int64 // cells run, for the numbers of cells whose Output has none
+	boardMu  sync.Mutex
+	boards   []*boardConn // in the order they were connected
+	current  *boardConn   // the board plain board cells run on; nil until %connect
+	cells    atomic.Int64 // cells run, for the numbers of cells whose Output has none
+	displays atomic.Int64 // display ids made
 
 	crash        *crash.Log
 	crashChecked bool         // the first cell has shown what the previous kernel left
@@ -167,6 +168,9 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
+		if name, _, _ := strings.Cut(c.Magic, " "); name == "board" {
+			return s.runOnBoards(ctx, c, env)
+		}
 		return s.runBoardCell(ctx, c, env)
 	case MagicCell:
 		name, _, _ := strings.Cut(c.Magic, " ")
