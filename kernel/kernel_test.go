@@ -28,9 +28,12 @@ import (
 //	lines:N         prints N short lines
 //	display:TEXT    display_data; clear clears output
 //	panic           panics inside the executor
+//	later:TEXT      returns at once; once f.later is closed, prints TEXT
+//	                and reports an error, as the cell's (request_test.go)
 type fakeExecutor struct {
 	mu     sync.Mutex
 	closed bool
+	later  chan struct{} // "later" cells write once it is closed
 }
 
 func (f *fakeExecutor) Execute(ctx context.Context, code string, out Output) error {
@@ -68,6 +71,8 @@ func (f *fakeExecutor) Execute(ctx context.Context, code string, out Output) err
 		out.ClearOutput(false)
 	case "panic":
 		panic("executor bug")
+	case "later":
+		laterCell(f, out, arg)
 	}
 	return nil
 }

@@ -231,9 +231,13 @@ func (s *Session) removeBoard(name string) (c *boardConn, wasCurrent bool) {
 	return c, wasCurrent
 }
 
-// closeBoard closes c's link, which ends the call in progress on it
-// (a background cell's, say) with an error.
+// closeBoard interrupts the background cells on c, waiting for them a
+// little, then closes its link, which ends any call still in progress on
+// it with an error.
 func (s *Session) closeBoard(c *boardConn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
+	s.stopBackground(ctx, c)
 	return c.b.Close()
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/crash"
@@ -68,6 +69,10 @@ type Session struct {
 	current  *boardConn   // the board plain board cells run on; nil until %connect
 	cells    atomic.Int64 // cells run, for the numbers of cells whose Output has none
 	displays atomic.Int64 // display ids made
+
+	bgMu sync.Mutex
+	bg   []*bgCell      // background cells started, oldest first
+	bgWG sync.WaitGroup // their goroutines
 
 	crash        *crash.Log
 	crashChecked bool         // the first cell has shown what the previous kernel left
@@ -168,8 +173,11 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
-		if name, _, _ := strings.Cut(c.Magic, " "); name == "board" {
+		switch name, _, _ := strings.Cut(c.Magic, " "); name {
+		case "board":
 			return s.runOnBoards(ctx, c, env)
+		case "bg":
+			return s.runBackground(c, env)
 		}
 		return s.runBoardCell(ctx, c, env)
 	case MagicCell:
@@ -328,12 +336,22 @@ func codeOnly(c Cell) string {
 // Close releases the boards and the interpreter (kernel.Executor).
 func (s *Session) Close() error {
 	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
+	s.stopBackground(ctx, nil)
 	s.boardMu.Lock()
 	boards := s.boards
 	s.boards, s.current = nil, nil
 	s.boardMu.Unlock()
 	for _, c := range boards {
-		errs = append(errs, s.closeBoard(c))
+		errs = append(errs, c.b.Close())
+	}
+	bgDone := make(chan struct{})
+	go func() { s.bgWG.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-time.After(stopWait):
+		s.log.Warn("background cells still running after their boards closed")
 	}
 	if in, err := s.interp(); err == nil {
 		errs = append(errs, in.Close())
