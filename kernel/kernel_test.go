@@ -29,9 +29,12 @@ import (
 //	display:TEXT    display_data; clear clears output
 //	panic           panics inside the executor
 //	next:TEXT       replaces the cell with TEXT (set_next_input)
+//	later:TEXT      returns at once; once f.later is closed, prints TEXT
+//	                and reports an error, as the cell's (request_test.go)
 type fakeExecutor struct {
 	mu     sync.Mutex
 	closed bool
+	later  chan struct{} // "later" cells write once it is closed
 }
 
 func (f *fakeExecutor) Execute(ctx context.Context, code string, out Output) error {
@@ -71,6 +74,8 @@ func (f *fakeExecutor) Execute(ctx context.Context, code string, out Output) err
 		out.(NextInputSetter).SetNextInput(arg, true)
 	case "panic":
 		panic("executor bug")
+	case "later":
+		laterCell(f, out, arg)
 	}
 	return nil
 }

@@ -160,7 +160,7 @@ func (r *Registry) connect() Magic {
 	return Magic{
 		Name:    "connect",
 		Args:    "NAME|URL  or  --save NAME URL",
-		Summary: "Attach a board (replacing the current one) by name or URL.",
+		Summary: "Attach a board by name or URL; it becomes the current board, the others stay connected.",
 		Detail: `URLs: serial:///dev/ttyUSB0 (or just /dev/ttyUSB0, COM3),
 socket://HOST:PORT, rfc2217://HOST:PORT (a serial port shared by ser2net),
 ws://HOST[:8266] and wss://HOST[:8266][?pin=SHA256|?ca=FILE] (WebREPL),
@@ -172,15 +172,24 @@ hand or with --save; a WebREPL board's entry may be
 {"url": "ws://...", "password": "..."}), then among the serial ports
 whose board matches it (esp32 finds the ESP32-class port). %discover
 lists both. A WebREPL password comes from the boards file, else
-$IOTKERNEL_WEBREPL_PASSWORD, else the notebook asks for it.`,
+$IOTKERNEL_WEBREPL_PASSWORD, else the notebook asks for it.
+
+Every board connected stays connected under its name (--as NAME, else
+its boards-file name, else its URL) until %disconnect NAME; connecting
+a name again replaces that board. The last one connected is current:
+plain board cells run there. %boards lists them, %use NAME switches,
+%%board NAME... runs a cell on others.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			quiet := fs.Bool("q", false, "do not print what was connected")
 			save := fs.Bool("save", false, "save NAME = URL in the boards file, then connect")
+			as := fs.String("as", "", "keep the board under `NAME` (default: its boards-file name, else its URL)")
 			return func(ctx context.Context, env Env, args []string) error {
 				arg := ""
 				switch {
 				case *save && len(args) != 2:
 					return usageErrorf("--save wants NAME URL")
+				case *as != "" && (transport.IsURL(*as) || strings.ContainsAny(*as, " \t")):
+					return usageErrorf("--as %q is not a board name", *as)
 				case *save:
 					if transport.IsURL(args[0]) || strings.ContainsAny(args[0], " \t") {
 						return usageErrorf("--save NAME URL: %q is not a board name", args[0])
@@ -211,21 +220,41 @@ $IOTKERNEL_WEBREPL_PASSWORD, else the notebook asks for it.`,
 				if res.password != "" {
 					ctx = transport.WithPassword(ctx, res.password)
 				}
-				b, err := env.Connect(ctx, res.url)
-				if err != nil {
-					return connectError(res.url, err)
+				name := *as
+				if name == "" {
+					name = res.name
+				}
+				if name == "" {
+					name = res.url
+				}
+				url, platform := res.url, ""
+				if bs, ok := env.(BoardSet); ok {
+					st, err := bs.ConnectAs(ctx, name, res.url)
+					if err != nil {
+						return connectError(res.url, err)
+					}
+					url, platform = st.URL, st.Platform
+				} else {
+					b, err := env.Connect(ctx, res.url)
+					if err != nil {
+						return connectError(res.url, err)
+					}
+					url = b.URL()
+					if !*quiet && name == res.url {
+						platform, _ = boardpy.Platform(ctx, b)
+					}
 				}
 				if *quiet {
 					return nil
 				}
-				name := res.name
-				if name == "" {
-					name, _ = boardpy.Platform(ctx, b)
+				if name == res.url {
+					// Named by its URL: say what it is instead.
+					name = platform
 					if name == "" {
 						name = "board"
 					}
 				}
-				_, err = fmt.Fprintf(env.Stdout(), "Connected to %s @ %s\n", name, b.URL())
+				_, err = fmt.Fprintf(env.Stdout(), "Connected to %s @ %s\n", name, url)
 				return err
 			}
 		},
@@ -250,11 +279,36 @@ func connectError(url string, err error) error {
 func (r *Registry) disconnect() Magic {
 	return Magic{
 		Name:    "disconnect",
-		Summary: "Release the current board (its port is free for other programs).",
+		Args:    "[NAME]",
+		Summary: "Release the current board, or the board NAME (its port is free for other programs).",
+		Detail: `When the current board goes, the board connected last before it becomes
+current. A background cell on the board is stopped first.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
+				if len(args) > 1 {
+					return usageErrorf("takes at most one board name")
+				}
+				if bs, ok := env.(BoardSet); ok {
+					name := ""
+					if len(args) == 1 {
+						name = args[0]
+					}
+					if name == "" && env.Board() == nil {
+						_, err := io.WriteString(env.Stdout(), "no board was connected\n")
+						return err
+					}
+					closed, cur, err := bs.DisconnectBoard(name)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stdout(), "Disconnected from %s (%s)\n", closed.Name, closed.URL)
+					if closed.Current && cur.Name != "" {
+						fmt.Fprintf(env.Stdout(), "current board: %s @ %s\n", cur.Name, cur.URL)
+					}
+					return nil
+				}
 				if len(args) > 0 {
-					return usageErrorf("takes no arguments")
+					return usageErrorf("this session keeps one board: no name needed")
 				}
 				b := env.Board()
 				if b == nil {

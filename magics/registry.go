@@ -121,6 +121,7 @@ func (r *Registry) all() []Magic {
 	ms := []Magic{
 		r.lsmagic(),
 		r.connect(), r.disconnect(), r.discover(),
+		r.boardsMagic(), r.use(), r.bgLine(),
 		r.softreset(), r.hardreset(), r.info(),
 		r.storeMagic(),
 		r.cd(), r.hostreset(),

@@ -41,7 +41,7 @@ func TestHelpFromUsage(t *testing.T) {
 		}
 	}
 	u := r.Usage("connect")
-	for _, want := range []string{"usage: %connect [-q] [-save] NAME|URL", "-q", "do not print what was connected", "boards.json"} {
+	for _, want := range []string{"usage: %connect [-as] [-q] [-save] NAME|URL", "-q", "do not print what was connected", "boards.json"} {
 		if !strings.Contains(u, want) {
 			t.Errorf("Usage(connect) lacks %q:\n%s", want, u)
 		}
@@ -61,7 +61,7 @@ func TestUnknownMagic(t *testing.T) {
 		{"xyzzyplugh", "unknown magic %xyzzyplugh: %lsmagic lists the magics"},
 		{"", "no magic name"},
 		{"connect 'esp32", "unterminated ' quote"},
-		{"connect -x esp32", "%connect: flag provided but not defined: -x\nusage: %connect [-q] [-save] NAME|URL"},
+		{"connect -x esp32", "%connect: flag provided but not defined: -x\nusage: %connect [-as] [-q] [-save] NAME|URL"},
 		{"connect", "%connect: want one board name or URL"},
 		{"bash", "%%bash is a cell magic"},
 		{"%writefile :x.py", "%%writefile is a cell magic: put it alone on the first line of a cell"},

@@ -145,10 +145,11 @@ func (s *Session) Inspect(ctx context.Context, code string, cursor, detail int) 
 // boardQueryTimeout. It does not when no board is connected or a cell
 // runs; a board that fails or is late is logged, and its answer is none.
 func (s *Session) askBoard(ctx context.Context, query func(context.Context, Board) error) {
-	b := s.currentBoard()
-	if b == nil || s.running.Load() {
+	c := s.currentConn()
+	if c == nil || s.running.Load() || c.busy(nil) != nil {
 		return
 	}
+	b := c.b
 	ctx, cancel := context.WithTimeout(ctx, boardQueryTimeout)
 	defer cancel()
 	if err := query(ctx, b); err != nil {

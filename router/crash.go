@@ -21,12 +21,12 @@ func (s *Session) afterCrash(ctx context.Context, out kernel.Output) {
 	b.WriteString(p.Report())
 	if !s.crashReconnected {
 		s.crashReconnected = true
-		if p.Board != "" && s.currentBoard() == nil {
+		if p.Board != "" && s.currentConn() == nil {
 			board, err := s.open(ctx, p.Board)
 			if err != nil {
 				fmt.Fprintf(&b, "Could not reconnect the board %s: %v\n(%%connect %s tries again.)\n", p.Board, err, p.Board)
 			} else {
-				s.setBoard(board)
+				s.addBoard(&boardConn{name: p.Board, url: p.Board, b: board})
 				fmt.Fprintf(&b, "Reconnected the board %s, without resetting it.\n", p.Board)
 			}
 		}

@@ -19,7 +19,12 @@ import (
 type cellEnv struct {
 	s    *Session
 	out  kernel.Output
-	host bool // the cell is a %%host cell: %store acts on Go variables
+	host bool       // the cell is a %%host cell: %store acts on Go variables
+	run  *cellRun   // the cell's run, which holds the boards its code ran on
+	on   *boardConn // the board of a %%board cell; nil: the current board
+	// noInput, when set, is why input() on the board fails (a cell on
+	// several boards at once, or in the background, asks nobody).
+	noInput string
 }
 
 var _ magics.Env = (*cellEnv)(nil)
@@ -47,40 +52,80 @@ func (e *cellEnv) Capture(w io.Writer) io.Writer {
 	return old
 }
 
-// Board returns the current board. A nil Board (no board) must come back
-// as a nil interface, not as an interface holding a nil pointer.
+// Board returns the cell's board: the current one, unless the cell runs
+// on another. A nil Board (no board) must come back as a nil interface,
+// not as an interface holding a nil value.
 func (e *cellEnv) Board() magics.Board {
-	b := e.s.currentBoard()
-	if b == nil {
+	c := e.conn()
+	if c == nil {
 		return nil
 	}
-	return b
+	return guarded{c, e.run}
 }
 
-// Connect closes the current board first, so that a %connect to the same
-// serial port can open it again, then opens url.
+// conn returns the cell's board, or nil.
+func (e *cellEnv) conn() *boardConn {
+	if e.on != nil {
+		return e.on
+	}
+	return e.s.currentConn()
+}
+
+// holdBoard makes the cell hold its board until it ends, and returns it.
+func (e *cellEnv) holdBoard() (guarded, error) {
+	c := e.conn()
+	if c == nil {
+		return guarded{}, magics.ErrNoBoard
+	}
+	release, err := c.hold(e.run)
+	if err != nil {
+		return guarded{}, err
+	}
+	e.run.mu.Lock()
+	e.run.releases = append(e.run.releases, release)
+	e.run.mu.Unlock()
+	return guarded{c, e.run}, nil
+}
+
+// release gives back the boards the cell held.
+func (e *cellEnv) release() {
+	e.run.mu.Lock()
+	rs := e.run.releases
+	e.run.releases = nil
+	e.run.mu.Unlock()
+	for _, r := range rs {
+		r()
+	}
+}
+
+// askPassword lets a WebREPL board with no password elsewhere ask for it
+// in the notebook.
+func (e *cellEnv) askPassword(ctx context.Context) context.Context {
+	return transport.WithPasswordPrompt(ctx, func(ctx context.Context, prompt string) (string, error) {
+		return e.out.Input(ctx, prompt, true)
+	})
+}
+
+// Connect replaces the current board with the board at url, kept under
+// its URL as name (magics.BoardSet's ConnectAs keeps several).
 func (e *cellEnv) Connect(ctx context.Context, url string) (magics.Board, error) {
 	if err := e.Disconnect(); err != nil {
 		fmt.Fprintf(e.Stderr(), "closing the previous board: %v\n", err)
 	}
-	// A WebREPL board with no password elsewhere asks in the notebook.
-	ctx = transport.WithPasswordPrompt(ctx, func(ctx context.Context, prompt string) (string, error) {
-		return e.out.Input(ctx, prompt, true)
-	})
-	b, err := e.s.open(ctx, url)
+	c, err := e.s.connectAs(e.askPassword(ctx), url, url)
 	if err != nil {
 		return nil, err
 	}
-	e.s.setBoard(b)
-	return b, nil
+	return guarded{c, e.run}, nil
 }
 
+// Disconnect closes the current board, if any.
 func (e *cellEnv) Disconnect() error {
-	b := e.s.setBoard(nil)
-	if b == nil {
+	c, _ := e.s.removeBoard("")
+	if c == nil {
 		return nil
 	}
-	return b.Close()
+	return e.s.closeBoard(c)
 }
 
 func (e *cellEnv) LookupGo(name string) (any, bool) {

@@ -28,10 +28,16 @@ func cellError(err error) error {
 		usage   *magics.UsageError
 		reset   *transport.ResetError
 		stuck   *host.StuckError
+		unknown *magics.UnknownBoardError
+		busy    *BusyError
 	)
 	switch {
 	case errors.As(err, &ce):
 		return ce
+	case errors.As(err, &unknown):
+		return textError("UnknownBoardError", unknown.Error())
+	case errors.As(err, &busy):
+		return textError("BoardBusyError", busy.Error())
 	case errors.As(err, &usage):
 		return textError("UsageError", usage.Error())
 	case errors.Is(err, transport.ErrAuth):

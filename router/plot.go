@@ -30,12 +30,12 @@ func (s *Session) runBoardCell(ctx context.Context, c Cell, env *cellEnv) error 
 		opts = s.plot
 	}
 	if opts == nil || env.out.Silent() {
-		return s.runSegments(ctx, c, env, s.runBoard)
+		return s.runSegments(ctx, c, env, env.runBoard)
 	}
 	p := newPlotOutput(env.out, *opts)
 	penv := *env
 	penv.out = p
-	err := s.runSegments(ctx, c, &penv, s.runBoard)
+	err := s.runSegments(ctx, c, &penv, penv.runBoard)
 	chart := p.finish()
 	if opts.Store != "" {
 		if serr := s.storePlot(env, opts.Store, chart); serr != nil && err == nil {

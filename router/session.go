@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/crash"
@@ -63,8 +64,15 @@ type Session struct {
 	magics  *magics.Registry
 	running atomic.Bool // a cell is executing
 
-	boardMu sync.Mutex
-	board   Board // nil until %connect
+	boardMu  sync.Mutex
+	boards   []*boardConn // in the order they were connected
+	current  *boardConn   // the board plain board cells run on; nil until %connect
+	cells    atomic.Int64 // cells run, for the numbers of cells whose Output has none
+	displays atomic.Int64 // display ids made
+
+	bgMu sync.Mutex
+	bg   []*bgCell      // background cells started, oldest first
+	bgWG sync.WaitGroup // their goroutines
 
 	crash *crash.Log
 	// crashReported: a cell has shown what the previous kernel left;
@@ -130,27 +138,6 @@ func NewSession(opts Options) (*Session, error) {
 	return s, nil
 }
 
-// currentBoard returns the connected board, or nil.
-func (s *Session) currentBoard() Board {
-	s.boardMu.Lock()
-	defer s.boardMu.Unlock()
-	return s.board
-}
-
-// setBoard makes b current and returns the board it replaces.
-func (s *Session) setBoard(b Board) Board {
-	s.boardMu.Lock()
-	defer s.boardMu.Unlock()
-	old := s.board
-	s.board = b
-	if b != nil {
-		s.crash.Board(b.URL())
-	} else {
-		s.crash.Board("")
-	}
-	return old
-}
-
 // interp waits for the host interpreter.
 func (s *Session) interp() (*host.Interp, error) {
 	<-s.hostReady
@@ -183,13 +170,20 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	if c.Unknown() {
 		return cellError(s.magics.UnknownCell(c.Magic))
 	}
-	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
+	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell, run: &cellRun{cell: s.cellNumber(out)}}
+	defer env.release()
 	switch c.Kind {
 	case HostCell:
 		s.crash.Running(code)
 		defer s.crash.Finished()
 		return s.runSegments(ctx, c, env, s.runGo)
 	case BoardCell:
+		switch name, _, _ := strings.Cut(c.Magic, " "); name {
+		case "board":
+			return s.runOnBoards(ctx, c, env)
+		case "bg":
+			return s.runBackground(c, env)
+		}
 		return s.runBoardCell(ctx, c, env)
 	case MagicCell:
 		name, _, _ := strings.Cut(c.Magic, " ")
@@ -255,20 +249,21 @@ func (s *Session) hostIO(out kernel.Output) host.IO {
 // the notebook client allows no input.
 var errNoStdin = errors.New("input() cannot ask: this notebook client does not allow input (allow_stdin is false)")
 
-// runBoard runs MicroPython code on the board, showing the value of a
-// final expression as the REPL would. firstLine is the code's line in the
+// runBoard runs MicroPython code on the cell's board, showing the value
+// of a final expression as the REPL would. The cell holds the board from
+// its first code on to its end. firstLine is the code's line in the
 // cell: blank lines in front make the board's tracebacks name cell lines.
-func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
-	b := s.currentBoard()
-	if b == nil {
-		// Never run it somewhere else.
-		return magics.ErrNoBoard
+func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out kernel.Output) error {
+	b, err := e.holdBoard()
+	if err != nil {
+		// With no board, never run it somewhere else.
+		return err
 	}
 	wrapped, _ := boardpy.WithResult(code)
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
-	s.captureMu.Lock()
-	capture := s.capture
-	s.captureMu.Unlock()
+	e.s.captureMu.Lock()
+	capture := e.s.capture
+	e.s.captureMu.Unlock()
 	cellOut := out.Stdout()
 	if capture != nil {
 		cellOut = io.MultiWriter(cellOut, capture)
@@ -281,6 +276,9 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		// *transport.ExecError and is shown once, as the cell's error.
 		Stderr: io.Discard,
 		Input: func(ctx context.Context, prompt string) (string, error) {
+			if e.noInput != "" {
+				return "", errors.New(e.noInput)
+			}
 			answer, err := out.Input(ctx, prompt, false)
 			if errors.Is(err, kernel.ErrNoStdin) {
 				return "", errNoStdin
@@ -354,11 +352,25 @@ func codeOnly(c Cell) string {
 	return strings.Join(kept, "\n")
 }
 
-// Close releases the board and the interpreter (kernel.Executor).
+// Close releases the boards and the interpreter (kernel.Executor).
 func (s *Session) Close() error {
 	var errs []error
-	if b := s.setBoard(nil); b != nil {
-		errs = append(errs, b.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
+	s.stopBackground(ctx, nil)
+	s.boardMu.Lock()
+	boards := s.boards
+	s.boards, s.current = nil, nil
+	s.boardMu.Unlock()
+	for _, c := range boards {
+		errs = append(errs, c.b.Close())
+	}
+	bgDone := make(chan struct{})
+	go func() { s.bgWG.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-time.After(stopWait):
+		s.log.Warn("background cells still running after their boards closed")
 	}
 	if in, err := s.interp(); err == nil {
 		errs = append(errs, in.Close())
@@ -370,4 +382,15 @@ func (s *Session) Close() error {
 	s.capture = nil
 	s.captureMu.Unlock()
 	return errors.Join(errs...)
+}
+
+// cellNumber is the execution count of the cell writing to out, as the
+// kernel numbers it; an Output that does not say gets the session's own
+// count.
+func (s *Session) cellNumber(out kernel.Output) int {
+	n := s.cells.Add(1)
+	if ro, ok := out.(kernel.RequestOutput); ok {
+		return ro.ExecutionCount()
+	}
+	return int(n)
 }

@@ -75,6 +75,7 @@ type recorder struct {
 	stdout, stderr bytes.Buffer
 	result         string
 	displays       []string
+	displayIDs     []string // the display id of each of displays
 	answers        []string
 	prompts        []string
 	noStdin        bool
@@ -105,12 +106,19 @@ func (r *recorder) Display(data kernel.MIMEBundle, _ map[string]any, id string, 
 	if update {
 		// An update replaces the display shown under id; the transcript
 		// keeps the last state, as the notebook shows it.
-		if n := len(r.displays); n > 0 {
+		for i := len(r.displayIDs) - 1; i >= 0; i-- {
+			if r.displayIDs[i] == id {
+				r.displays[i] = text
+				return
+			}
+		}
+		if n := len(r.displays); n > 0 && id == "" {
 			r.displays[n-1] = text
 			return
 		}
 	}
 	r.displays = append(r.displays, text)
+	r.displayIDs = append(r.displayIDs, id)
 }
 func (r *recorder) ClearOutput(bool) {}
 func (r *recorder) Input(ctx context.Context, prompt string, _ bool) (string, error) {

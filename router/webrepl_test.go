@@ -105,7 +105,12 @@ func TestWebREPLConnect(t *testing.T) {
 		t.Errorf("the board's file: %v, size %q", err, rec.result)
 	}
 
-	// No password anywhere: the notebook asks, as a password.
+	// No password anywhere: the notebook asks, as a password. The board
+	// serves one WebREPL client at a time: release it first (connected
+	// boards stay connected under their names).
+	if _, err := execute(t, s, "%disconnect garden"); err != nil {
+		t.Fatalf("%%disconnect garden: %v", err)
+	}
 	rec, err = execute(t, s, "%connect plain -q", "garden1")
 	if err != nil {
 		t.Fatalf("%%connect with a typed password: %v", err)

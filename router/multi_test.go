@@ -1,0 +1,83 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iotkernel/iotkernel/transport/realboard"
+)
+
+// realSession returns a session with Unix-port boards connected under
+// names, the last one current.
+func realSession(t *testing.T, names ...string) *Session {
+	t.Helper()
+	t.Setenv("IOTKERNEL_MICROPYTHON", realboard.UnixPort(t))
+	work := t.TempDir()
+	t.Chdir(work)
+	t.Setenv("IOTKERNEL_STORE", work+"/store.json")
+	t.Setenv("IOTKERNEL_BOARDS", work+"/boards.json")
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, n := range names {
+		cell := fmt.Sprintf("%%connect -q --as %s local\nname = %q", n, n)
+		if _, ce := runCell(t, s, context.Background(), cell); ce != nil {
+			t.Fatalf("%s: %v", cell, ce)
+		}
+	}
+	return s
+}
+
+func TestParallelInterrupt(t *testing.T) {
+	s := realSession(t, "a", "b", "c")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	rec := &recorder{}
+	err := s.Execute(ctx, "%%board a b c\nimport time\nprint('start', name)\nwhile True:\n    time.sleep(0.01)", rec)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted %%%%board cell: error %v, want context.Canceled", err)
+	}
+	shown := strings.Join(rec.displays, "\n")
+	for _, n := range []string{"a", "b", "c"} {
+		if !strings.Contains(shown, fmt.Sprintf("── %s (local) ── interrupted", n)) {
+			t.Errorf("board %s not shown interrupted:\n%s", n, shown)
+		}
+		if !strings.Contains(shown, "start "+n) {
+			t.Errorf("board %s's output missing:\n%s", n, shown)
+		}
+	}
+	// Every board is back at its prompt, with its variables.
+	rec, ce := runCell(t, s, context.Background(), "%%board a b c\nname")
+	if ce != nil {
+		t.Fatalf("after the interrupt: %v", ce)
+	}
+	shown = strings.Join(rec.displays, "\n")
+	for _, n := range []string{"a", "b", "c"} {
+		if !strings.Contains(shown, fmt.Sprintf("Out: '%s'", n)) {
+			t.Errorf("board %s lost its variables:\n%s", n, shown)
+		}
+	}
+}
+
+// TestParallelTime runs a cell that sleeps a different time on each of
+// three boards and reports the cell's time against the slowest board's.
+// Nothing is asserted about time: the figure goes to the log.
+func TestParallelTime(t *testing.T) {
+	s := realSession(t, "a", "b", "c")
+	start := time.Now()
+	rec, ce := runCell(t, s, context.Background(), "%%board a b c\nimport time\ntime.sleep({'a': 0.3, 'b': 0.5, 'c': 0.7}[name])\nname")
+	total := time.Since(start)
+	if ce != nil {
+		t.Fatal(ce)
+	}
+	if n := len(rec.displays); n != 4 {
+		t.Fatalf("%d displays, want 3 panes and a summary:\n%s", n, strings.Join(rec.displays, "\n"))
+	}
+	t.Logf("three boards sleeping 0.3, 0.5 and 0.7 s: the cell took %.3f s (%.2fx the slowest)", total.Seconds(), total.Seconds()/0.7)
+}
