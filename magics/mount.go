@@ -264,10 +264,12 @@ again.`,
 					return err
 				}
 				srv, ok := b.(server)
-				if !ok {
+				if ok {
+					srv.Serve(serve)
+				}
+				if !ok || !srv.Serving() {
 					return fmt.Errorf("mount: this board's link (%s) cannot serve files to the board", b.URL())
 				}
-				srv.Serve(serve)
 				if err := boardpy.Mount(ctx, b, mountPoint); err != nil {
 					srv.Serve(nil)
 					return err

@@ -148,6 +148,54 @@ func (g guarded) HardReset(ctx context.Context, out io.Writer) error {
 func (g guarded) URL() string      { return g.c.url }
 func (g guarded) Protocol() string { return g.c.b.Protocol() }
 
+// The link's optional powers pass through the guard, so that magics find
+// them as they would on the board itself: a file protocol (WebREPL's, for
+// package boardpy) and serving the board's requests (%mount).
+
+// fileLink is a board link with a file protocol of its own.
+type fileLink interface {
+	ReadFile(ctx context.Context, path string) ([]byte, error)
+	WriteFile(ctx context.Context, path string, data []byte) error
+}
+
+// requestServer is a board link that can answer the board's requests.
+type requestServer interface {
+	Serve(h transport.RequestHandler)
+	Serving() bool
+}
+
+func (g guarded) ReadFile(ctx context.Context, path string) (data []byte, err error) {
+	fl, ok := g.c.b.(fileLink)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	err = g.do(func() error {
+		var err error
+		data, err = fl.ReadFile(ctx, path)
+		return err
+	})
+	return data, err
+}
+
+func (g guarded) WriteFile(ctx context.Context, path string, data []byte) error {
+	fl, ok := g.c.b.(fileLink)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return g.do(func() error { return fl.WriteFile(ctx, path, data) })
+}
+
+func (g guarded) Serve(h transport.RequestHandler) {
+	if rs, ok := g.c.b.(requestServer); ok {
+		rs.Serve(h)
+	}
+}
+
+func (g guarded) Serving() bool {
+	rs, ok := g.c.b.(requestServer)
+	return ok && rs.Serving()
+}
+
 // boardNamed returns the connected board called name ("" is the current
 // one), or an error naming the closest names.
 func (s *Session) boardNamed(name string) (*boardConn, error) {
