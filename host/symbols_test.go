@@ -39,6 +39,7 @@ func TestTrackedTypesHaveEveryMethod(t *testing.T) {
 	for _, c := range []struct{ std, ours reflect.Type }{
 		{reflect.TypeFor[*http.Server](), reflect.TypeFor[*httpServer]()},
 		{reflect.TypeFor[*exec.Cmd](), reflect.TypeFor[*execCmd]()},
+		{reflect.TypeFor[*http.Client](), reflect.TypeFor[*httpClient]()},
 	} {
 		for i := range c.std.NumMethod() {
 			m := c.std.Method(i)

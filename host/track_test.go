@@ -386,6 +386,10 @@ func TestInterruptHTTPClient(t *testing.T) {
 		mu.Lock()
 		requests++
 		mu.Unlock()
+		if r.URL.Path == "/ok" {
+			fmt.Fprint(w, "ok")
+			return
+		}
 		if r.URL.Path == "/body" {
 			w.WriteHeader(200)
 			w.(http.Flusher).Flush()
@@ -401,6 +405,9 @@ func TestInterruptHTTPClient(t *testing.T) {
 		fmt.Sprintf(`http.Get(%q)`, srv.URL+"/wait"),
 		fmt.Sprintf("resp, err := http.Get(%q)\nif err != nil { panic(err) }\nio.ReadAll(resp.Body)", srv.URL+"/body"),
 		fmt.Sprintf(`http.Post(%q, "text/plain", strings.NewReader("x"))`, srv.URL+"/wait"),
+		fmt.Sprintf(`http.DefaultClient.Get(%q)`, srv.URL+"/wait"),
+		fmt.Sprintf("client := &http.Client{}\nreq, _ := http.NewRequest(\"GET\", %q, nil)\nclient.Do(req)", srv.URL+"/wait"),
+		fmt.Sprintf("var c2 http.Client\nc2.Head(%q)", srv.URL+"/wait"),
 	} {
 		err, took := interruptWhen(t, in, code, func() bool {
 			mu.Lock()
@@ -409,7 +416,10 @@ func TestInterruptHTTPClient(t *testing.T) {
 		})
 		wantInterrupted(t, code, err, took)
 	}
-	wantValue(t, in, `1 + 1`, "2")
+	// Requests that complete work as ever.
+	for _, get := range []string{"http.Get", "http.DefaultClient.Get", "(&http.Client{Timeout: time.Minute}).Get"} {
+		wantValue(t, in, fmt.Sprintf("resp, err := %s(%q)\nif err != nil { panic(err) }\nb, _ := io.ReadAll(resp.Body)\nresp.Body.Close()\nstring(b)", get, srv.URL+"/ok"), "ok")
+	}
 }
 
 // An interrupt stops the timers the cell set, not those of earlier cells.
