@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -466,4 +467,22 @@ func TestInterruptTLS(t *testing.T) {
 	err, took = interruptWhen(t, in, code, func() bool { return time.Since(start) > 300*time.Millisecond })
 	wantInterrupted(t, code, err, took)
 	wantValue(t, in, `1 + 1`, "2")
+}
+
+// A server that a goroutine of an earlier, silent cell starts late is
+// still tracked (closed by Close).
+func TestLateServerOfEarlierCell(t *testing.T) {
+	in := newInterp(t)
+	addr := freeAddr(t)
+	mustEval(t, in, "start := make(chan bool)\nsrv := &http.Server{Addr: "+strconv.Quote(addr)+"}")
+	mustEval(t, in, "go func() { <-start; srv.ListenAndServe() }()")
+	for range 3 {
+		mustEval(t, in, `1 + 1`) // the go cell's scope, empty, is dropped
+	}
+	mustEval(t, in, "start <- true")
+	waitFor(t, "the server", func() bool { return listening(addr) })
+	in.Close()
+	if listening(addr) {
+		t.Errorf("a server started late by an earlier cell's goroutine still listens after Close")
+	}
 }
