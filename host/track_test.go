@@ -475,7 +475,9 @@ func TestLateServerOfEarlierCell(t *testing.T) {
 	in := newInterp(t)
 	addr := freeAddr(t)
 	mustEval(t, in, "start := make(chan bool)\nsrv := &http.Server{Addr: "+strconv.Quote(addr)+"}")
-	mustEval(t, in, "go func() { <-start; srv.ListenAndServe() }()")
+	// Arguments, not globals, which yaegi lets later cells move while
+	// the goroutine reads them.
+	mustEval(t, in, "go func(start chan bool, srv *http.Server) { <-start; srv.ListenAndServe() }(start, srv)")
 	for range 3 {
 		mustEval(t, in, `1 + 1`) // the go cell's scope, empty, is dropped
 	}
