@@ -384,6 +384,7 @@ func (in *Interp) evalUnit(ctx context.Context, cell int, u unit) error {
 	if u.kind == importUnit {
 		return in.evalImports(ctx, cell, u)
 	}
+	in.at(u.line) // the unit's first statement; markLines marks the others
 	if u.kind == exprUnit {
 		node, err := parseUnit(in.yi.FileSet(), cell, u, true)
 		if err != nil {

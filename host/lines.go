@@ -7,13 +7,20 @@ import (
 )
 
 // markLines puts a call telling the host which line runs before each
-// top-level statement of a cell's block, so that a cell that kills the
+// top-level statement of a cell's block but the first (evalUnit reports
+// that one), so that a cell that kills the
 // process (a fatal runtime error, which no recover sees) can be reported
 // with the line it was running (Options.Line). Only top-level statements
 // are marked: a function the statement calls runs under its line.
 func markLines(fset *token.FileSet, b *ast.BlockStmt) {
 	list := make([]ast.Stmt, 0, 2*len(b.List))
-	for _, s := range b.List {
+	for i, s := range b.List {
+		if i == 0 {
+			// evalUnit reports the first line before the unit runs,
+			// which costs the interpreter nothing to keep.
+			list = append(list, s)
+			continue
+		}
 		// yaegi names the position of a block's first node as the cell's
 		// frame in a panic's trace: the mark takes the position of its
 		// statement, none for a statement scopeTemporaries wrapped, so

@@ -44,10 +44,25 @@ func getProfLabel() unsafe.Pointer
 // one of a tracker's scopes.
 var byLabels sync.Map // unsafe.Pointer -> *scope
 
+// live holds the trackers not yet closed. When a goroutine's label set
+// is not in byLabels (its cell's scope was dropped while it had nothing
+// open) and one interpreter is live, as in a kernel, that is its.
+var live sync.Map // *tracker -> struct{}
+
 // callerTracker returns the tracker of the calling goroutine's cell, or nil.
 func callerTracker() *tracker {
 	if v, ok := byLabels.Load(getProfLabel()); ok {
 		return v.(*scope).t
+	}
+	var only *tracker
+	n := 0
+	live.Range(func(k, _ any) bool {
+		only = k.(*tracker)
+		n++
+		return n < 2
+	})
+	if n == 1 {
+		return only
 	}
 	return nil
 }
@@ -80,7 +95,9 @@ type scope struct {
 }
 
 func newTracker() *tracker {
-	return &tracker{scopes: map[unsafe.Pointer]*scope{}}
+	t := &tracker{scopes: map[unsafe.Pointer]*scope{}}
+	live.Store(t, struct{}{})
+	return t
 }
 
 // enter labels the calling goroutine, which is about to run code of cell,
@@ -246,6 +263,7 @@ func (s *scope) take() []func() {
 // close closes everything every cell opened; what cells open afterwards
 // is closed at once.
 func (t *tracker) close() {
+	live.Delete(t)
 	t.mu.Lock()
 	t.closed = true
 	var fns []func()

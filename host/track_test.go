@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -386,6 +387,10 @@ func TestInterruptHTTPClient(t *testing.T) {
 		mu.Lock()
 		requests++
 		mu.Unlock()
+		if r.URL.Path == "/ok" {
+			fmt.Fprint(w, "ok")
+			return
+		}
 		if r.URL.Path == "/body" {
 			w.WriteHeader(200)
 			w.(http.Flusher).Flush()
@@ -401,6 +406,9 @@ func TestInterruptHTTPClient(t *testing.T) {
 		fmt.Sprintf(`http.Get(%q)`, srv.URL+"/wait"),
 		fmt.Sprintf("resp, err := http.Get(%q)\nif err != nil { panic(err) }\nio.ReadAll(resp.Body)", srv.URL+"/body"),
 		fmt.Sprintf(`http.Post(%q, "text/plain", strings.NewReader("x"))`, srv.URL+"/wait"),
+		fmt.Sprintf(`http.DefaultClient.Get(%q)`, srv.URL+"/wait"),
+		fmt.Sprintf("client := &http.Client{}\nreq, _ := http.NewRequest(\"GET\", %q, nil)\nclient.Do(req)", srv.URL+"/wait"),
+		fmt.Sprintf("var c2 http.Client\nc2.Head(%q)", srv.URL+"/wait"),
 	} {
 		err, took := interruptWhen(t, in, code, func() bool {
 			mu.Lock()
@@ -409,7 +417,10 @@ func TestInterruptHTTPClient(t *testing.T) {
 		})
 		wantInterrupted(t, code, err, took)
 	}
-	wantValue(t, in, `1 + 1`, "2")
+	// Requests that complete work as ever.
+	for _, get := range []string{"http.Get", "http.DefaultClient.Get", "(&http.Client{Timeout: time.Minute}).Get"} {
+		wantValue(t, in, fmt.Sprintf("resp, err := %s(%q)\nif err != nil { panic(err) }\nb, _ := io.ReadAll(resp.Body)\nresp.Body.Close()\nstring(b)", get, srv.URL+"/ok"), "ok")
+	}
 }
 
 // An interrupt stops the timers the cell set, not those of earlier cells.
@@ -456,4 +467,24 @@ func TestInterruptTLS(t *testing.T) {
 	err, took = interruptWhen(t, in, code, func() bool { return time.Since(start) > 300*time.Millisecond })
 	wantInterrupted(t, code, err, took)
 	wantValue(t, in, `1 + 1`, "2")
+}
+
+// A server that a goroutine of an earlier, silent cell starts late is
+// still tracked (closed by Close).
+func TestLateServerOfEarlierCell(t *testing.T) {
+	in := newInterp(t)
+	addr := freeAddr(t)
+	mustEval(t, in, "start := make(chan bool)\nsrv := &http.Server{Addr: "+strconv.Quote(addr)+"}")
+	// Arguments, not globals, which yaegi lets later cells move while
+	// the goroutine reads them.
+	mustEval(t, in, "go func(start chan bool, srv *http.Server) { <-start; srv.ListenAndServe() }(start, srv)")
+	for range 3 {
+		mustEval(t, in, `1 + 1`) // the go cell's scope, empty, is dropped
+	}
+	mustEval(t, in, "start <- true")
+	waitFor(t, "the server", func() bool { return listening(addr) })
+	in.Close()
+	if listening(addr) {
+		t.Errorf("a server started late by an earlier cell's goroutine still listens after Close")
+	}
 }

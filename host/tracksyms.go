@@ -27,7 +27,7 @@ import (
 // net.Listen returns a listener of its own type (so that the connections
 // it accepts are tracked too), and http.Server is a type of its own with
 // the same fields (so that its ListenAndServe and Serve are tracked), as
-// is exec.Cmd.
+// are http.Client and exec.Cmd.
 
 // errInterrupted is what a tracked io.Pipe returns once its cell was
 // interrupted.
@@ -38,6 +38,8 @@ var errInterrupted = errors.New("interrupted")
 const commandWait = 500 * time.Millisecond
 
 func (t *tracker) exports() interp.Exports {
+	// The same client as the standard library's, seen as a cell's type.
+	defaultClient := (*httpClient)(http.DefaultClient)
 	return interp.Exports{
 		"net/net": {
 			"Listen":             reflect.ValueOf(t.listen),
@@ -62,6 +64,8 @@ func (t *tracker) exports() interp.Exports {
 			"ListenAndServeTLS": reflect.ValueOf(t.listenAndServeTLS),
 			"Serve":             reflect.ValueOf(t.serve),
 			"ServeTLS":          reflect.ValueOf(t.serveTLS),
+			"Client":            reflect.ValueOf((*httpClient)(nil)),
+			"DefaultClient":     reflect.ValueOf(&defaultClient).Elem(),
 			"Get":               reflect.ValueOf(t.httpGet),
 			"Head":              reflect.ValueOf(t.httpHead),
 			"Post":              reflect.ValueOf(t.httpPost),
@@ -365,20 +369,29 @@ func (t *tracker) httpPostForm(url string, data neturl.Values) (*http.Response, 
 }
 
 func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http.Response, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return t.send(http.DefaultClient, req)
+}
+
+// send is c.Do(req) with req's context also cancelled by an interrupt of
+// the calling goroutine's cell, for as long as the response's body lives.
+func (t *tracker) send(c *http.Client, req *http.Request) (*http.Response, error) {
+	if t == nil || req == nil {
+		return c.Do(req)
+	}
+	ctx, cancel := context.WithCancel(req.Context())
+	req = req.WithContext(ctx)
 	s, id := t.owner().add(cancel)
 	if s == nil {
 		return nil, context.Canceled
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		s.remove(id)
 		cancel()
@@ -388,6 +401,45 @@ func (t *tracker) httpDo(method, url, contentType string, body io.Reader) (*http
 	resp.Body = b
 	runtime.AddCleanup(b, func(r registration) { r.s.remove(r.id); r.cancel() }, registration{s, id, cancel, nil})
 	return resp, nil
+}
+
+// httpClient is http.Client in cells: the same fields, and methods that
+// send through the tracker (send), as http.Get does.
+type httpClient http.Client
+
+func (c *httpClient) std() *http.Client { return (*http.Client)(c) }
+
+func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
+	return callerTracker().send(c.std(), req)
+}
+
+func (c *httpClient) Get(url string) (*http.Response, error) {
+	return c.newRequest(http.MethodGet, url, "", nil)
+}
+
+func (c *httpClient) Head(url string) (*http.Response, error) {
+	return c.newRequest(http.MethodHead, url, "", nil)
+}
+
+func (c *httpClient) Post(url, contentType string, body io.Reader) (*http.Response, error) {
+	return c.newRequest(http.MethodPost, url, contentType, body)
+}
+
+func (c *httpClient) PostForm(url string, data neturl.Values) (*http.Response, error) {
+	return c.newRequest(http.MethodPost, url, "application/x-www-form-urlencoded", strings.NewReader(data.Encode()))
+}
+
+func (c *httpClient) CloseIdleConnections() { c.std().CloseIdleConnections() }
+
+func (c *httpClient) newRequest(method, url, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return c.Do(req)
 }
 
 // responseBody is the body of a tracked response: the request's
