@@ -82,6 +82,7 @@ connection: &board
   connector: serialdev,%s,115200n81,local
   options:
     kickolduser: true
+    chardelay: false
 `, port, dev)
 	if err := os.WriteFile(conf, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
