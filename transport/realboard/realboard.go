@@ -15,6 +15,7 @@
 //	IOTKERNEL_NODE               (node on PATH)
 //	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
 //	IOTKERNEL_WEBREPL_MICROPYTHON ($REPO/.cache/boards/webrepl/micropython)
+//	IOTKERNEL_SER2NET            (ser2net on PATH; Linux only, as the ptys it serves)
 //
 // A board that cannot be started fails the test with the reason and what
 // to install, unless IOTKERNEL_SKIP_REAL_BOARDS=1, which skips it (and
