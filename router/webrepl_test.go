@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,27 @@ func TestWebREPLConnect(t *testing.T) {
 	if rec, err = execute(t, s, "print('typed in')"); err != nil || rec.stdout.String() != "typed in\n" {
 		t.Errorf("cell after a typed password: %v, %q", err, rec.stdout.String())
 	}
+
+	// The board loses power mid-cell: BoardResetError, as on a serial
+	// line; once it is back where it was, the next cell reconnects and
+	// logs in again with the password it was given.
+	time.AfterFunc(300*time.Millisecond, wb.Kill)
+	_, err = execute(t, s, "import time\ntime.sleep(30)")
+	if !errors.As(err, &ce) || ce.Name != "BoardResetError" {
+		t.Fatalf("cell on a board that died: %v, want BoardResetError", err)
+	}
+	_, port, _ := strings.Cut(wb.Addr, ":")
+	realboard.WebREPL(t, "garden1", prog, atoiT(t, port))
+	if rec, err = execute(t, s, "print('back')"); err != nil || rec.stdout.String() != "back\n" {
+		t.Errorf("cell after the board came back: %v, %q", err, rec.stdout.String())
+	}
+}
+
+func atoiT(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -158,6 +158,11 @@ func (b *Board) HardReset(ctx context.Context, out io.Writer) error {
 	}
 	err := b.enterRaw(ctx, c, true, func(p []byte) { boot.Write(p) })
 	writeBootLines(out, boot.Bytes())
+	if errors.Is(err, ErrStateLost) {
+		// The link went once the board printed its banner (a WebREPL
+		// board's network restarts): it must come back.
+		return b.reconnect(ctx)
+	}
 	if err != nil {
 		b.state = stateResync
 		return err

@@ -266,18 +266,25 @@ func (d *webreplDialer) dial(ctx context.Context) (link, error) {
 			if errors.As(err, &cv) || errors.Is(err, errPinMismatch) {
 				return link{}, &permanentError{fmt.Errorf("open %s: TLS: %w (give the board's certificate with ?ca=FILE, or its SHA-256 with ?pin=HEX)", d.url, err)}
 			}
-			return link{}, fmt.Errorf("open %s: TLS: %w", d.url, err)
+			return link{}, unreachable(fmt.Errorf("open %s: TLS: %w", d.url, err))
 		}
 		nc = tc
 	}
+	// A board that takes the connection but does not answer as a
+	// WebREPL (another client holds it, it is still starting) counts as
+	// absent: Open says so at once, a reconnect waits for it.
 	ws, err := wsHandshake(ctx, nc, d.host, d.path)
 	if err != nil {
 		nc.Close()
-		return link{}, fmt.Errorf("open %s: %w", d.url, err)
+		return link{}, unreachable(fmt.Errorf("open %s: %w", d.url, err))
 	}
 	if err := d.login(ctx, ws); err != nil {
 		ws.Close()
-		return link{}, err
+		var perm *permanentError
+		if errors.As(err, &perm) {
+			return link{}, err
+		}
+		return link{}, unreachable(err)
 	}
 	return link{rw: ws, files: ws}, nil
 }

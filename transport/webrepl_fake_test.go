@@ -26,9 +26,10 @@ type fakeWebREPL struct {
 	ln       net.Listener
 	password string
 	cfg      boardtest.Config
-	// closeOnSoftReset closes the connection after a soft reset, as an
-	// ESP32's WebREPL does.
-	closeOnSoftReset bool
+	// closeOnSoftReset closes the connection after a soft reset, and
+	// closeOnReset after a hard one (the board's banner), as an ESP32's
+	// WebREPL does.
+	closeOnSoftReset, closeOnReset bool
 
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -182,7 +183,8 @@ func (s *fakeWebREPL) serve(nc net.Conn) {
 			if n > 0 {
 				send(wsText, buf[:n])
 				seen = append(seen, buf[:n]...)
-				if s.closeOnSoftReset && bytes.Contains(seen, []byte("soft reboot\r\n")) {
+				if s.closeOnSoftReset && bytes.Contains(seen, []byte("soft reboot\r\n")) ||
+					s.closeOnReset && bytes.Contains(seen, []byte("for more information.\r\n")) {
 					nc.Close()
 					return
 				}

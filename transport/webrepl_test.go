@@ -284,3 +284,29 @@ func TestWebREPLUnreachable(t *testing.T) {
 		t.Fatalf("Open of a closed port: %v (ctx %v), want connection refused at once", err, ctx.Err())
 	}
 }
+
+func TestWebREPLHardReset(t *testing.T) {
+	// machine.reset() on a WebREPL board drops the link; HardReset waits
+	// for the board to come back and logs in again.
+	s := newFakeWebREPL(t, "pw", boardtest.Config{RawPaste: true})
+	s.closeOnReset = true
+	b, err := openWebREPLTest(t, WithPassword(context.Background(), "pw"), s.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	execOut(t, b, "before = 1")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.HardReset(ctx, nil); err != nil {
+		t.Fatalf("HardReset of a WebREPL board: %v", err)
+	}
+	if logins, _ := s.counts(); logins != 2 {
+		t.Errorf("%d logins, want 2", logins)
+	}
+	if _, err := execOut(t, b, "print(before)"); err == nil || !strings.Contains(err.Error(), "NameError") {
+		t.Errorf("variable after the hard reset: %v, want NameError", err)
+	}
+	if out, err := execOut(t, b, "print('up')"); err != nil || out != "up\n" {
+		t.Errorf("cell after the hard reset: %q, %v", out, err)
+	}
+}

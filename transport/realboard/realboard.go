@@ -15,6 +15,7 @@
 //	IOTKERNEL_NODE               (node on PATH)
 //	IOTKERNEL_MICROPYTHON        ($REPO/.cache/boards/trixie/micropython)
 //	IOTKERNEL_WEBREPL_MICROPYTHON ($REPO/.cache/boards/webrepl/micropython)
+//	IOTKERNEL_SER2NET            (ser2net on PATH; Linux only, as the ptys it serves)
 //
 // A board that cannot be started skips the test, saying why and that
 // `make deps-boards` installs the boards, so that `go test ./...` on a fresh

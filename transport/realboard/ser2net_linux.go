@@ -65,7 +65,14 @@ func UnixPortPTY(t testing.TB) string {
 // It is killed by PID at cleanup (it may linger on SIGTERM).
 func Ser2net(t testing.TB, dev string) string {
 	t.Helper()
-	bin := Command(t, "IOTKERNEL_SER2NET", "ser2net")
+	bin := os.Getenv("IOTKERNEL_SER2NET")
+	if bin == "" {
+		bin = "ser2net"
+	}
+	bin, err := exec.LookPath(bin)
+	if err != nil {
+		Missing(t, "ser2net not found (%v; apt-get install ser2net, which scripts/install-deps.sh does, or set IOTKERNEL_SER2NET)", err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +89,7 @@ connection: &board
   connector: serialdev,%s,115200n81,local
   options:
     kickolduser: true
+    chardelay: false
 `, port, dev)
 	if err := os.WriteFile(conf, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
