@@ -2,7 +2,6 @@ package magics
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -57,8 +56,8 @@ func remount(ctx context.Context, env Env, b Board, out io.Writer) error {
 
 // hostFS serves a host folder to a board: the requests of boardpy's
 // mounted filesystem, each an operation letter and hex arguments (paths
-// inside the folder, written data), answered with "o" and the result in
-// base64, or "e" and an errno. No path leaves the folder: ".." is
+// inside the folder, written data), answered with "o" and the result
+// (escapeReply), or "e" and an errno. No path leaves the folder: ".." is
 // refused, and so is a link to outside it.
 type hostFS struct {
 	root     string // absolute, links resolved
@@ -91,7 +90,31 @@ func (h *hostFS) serve(req string) string {
 	if errno != 0 {
 		return fmt.Sprintf("e%d", errno)
 	}
-	return "o" + base64.StdEncoding.EncodeToString(data)
+	return "o" + escapeReply(data)
+}
+
+// A reply's bytes travel as they are but for Ctrl-C, which the board
+// would take as an interrupt: replyEsc 'c' stands for it and replyEsc
+// 'e' for replyEsc itself, so that the board decodes a reply with one
+// split. Source files hold neither byte: they cross at the line's rate.
+const replyEsc = 0x1b
+
+func escapeReply(data []byte) string {
+	var b strings.Builder
+	b.Grow(len(data))
+	for _, c := range data {
+		switch c {
+		case 0x03:
+			b.WriteByte(replyEsc)
+			b.WriteByte('c')
+		case replyEsc:
+			b.WriteByte(replyEsc)
+			b.WriteByte('e')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // do runs one request.
