@@ -76,21 +76,27 @@ const (
 	errnoEROFS   = 30
 )
 
-func (h *hostFS) serve(req string) string {
+// serve answers a request. A line that is no request (a cell printed the
+// mark itself) is left to the output: an unknown operation, or arguments
+// that are not hex.
+func (h *hostFS) serve(req string) (string, bool) {
 	op, rest, _ := strings.Cut(req, " ")
+	if len(op) != 1 || !strings.Contains("ilsrwxmdn", op) {
+		return "", false
+	}
 	var args []string
-	for _, a := range strings.Fields(rest) {
+	for _, a := range strings.Split(rest, " ") {
 		b, err := hex.DecodeString(a)
 		if err != nil {
-			return fmt.Sprintf("e%d", errnoEINVAL)
+			return "", false
 		}
 		args = append(args, string(b))
 	}
 	data, errno := h.do(op, args)
 	if errno != 0 {
-		return fmt.Sprintf("e%d", errno)
+		return fmt.Sprintf("e%d", errno), true
 	}
-	return "o" + escapeReply(data)
+	return "o" + escapeReply(data), true
 }
 
 // A reply's bytes travel as they are but for Ctrl-C, which the board

@@ -44,6 +44,10 @@ func TestMountRealBoard(t *testing.T) {
 	if got := runOn(t, b, "import os\nprint(os.getcwd(), sorted(os.listdir()), sorted(os.listdir('/remote/lib')))\nprint(open('data.txt').read(), end='')\nprint(os.stat('lib')[0] & 0x4000 != 0, os.stat('app.py')[6])\n"); got != "/remote ['app.py', 'blob.bin', 'data.txt', 'lib'] ['__init__.py', 'util.py']\nünï\nTrue 62\n" {
 		t.Errorf("listing and reading the mount printed %q", got)
 	}
+	// A cell that prints the request mark itself is shown what it printed.
+	if got := runOn(t, b, "print('\\x18hello')\nprint('\\x18s zz')\n"); got != "\x18hello\n\x18s zz\n" {
+		t.Errorf("printing the request mark while mounted printed %q", got)
+	}
 	// Every byte arrives, Ctrl-C and the escape byte too.
 	if got := runOn(t, b, "print(open('blob.bin', 'rb').read() == b'\\x03\\x1b\\x1be\\x1bc\\x00\\x04\\xff')\n"); got != "True\n" {
 		t.Errorf("reading a binary file through the mount printed %q", got)

@@ -28,8 +28,10 @@ const (
 
 // A RequestHandler answers one request from the board (without its mark
 // and newline). It runs on the goroutine that reads the cell's output,
-// while the board waits; its reply must not hold Ctrl-C.
-type RequestHandler func(req string) string
+// while the board waits; its reply must not hold Ctrl-C. ok false says
+// that req is no request of its: a cell printed the mark itself. The
+// line then goes to the output as it came, and nothing is sent.
+type RequestHandler func(req string) (reply string, ok bool)
 
 // Serve makes h answer the board's requests from now on, for every cell;
 // nil stops serving (a request then gets an empty reply).
@@ -65,10 +67,11 @@ func (b *Board) reply(text string) error {
 }
 
 // requestFilter passes a cell's output through to w, except requests
-// framed by RequestMark and a newline, each of which it hands to serve.
+// framed by RequestMark and a newline, each of which it hands to serve;
+// a line that serve does not take (false) is output after all.
 type requestFilter struct {
 	w     io.Writer
-	serve func(req string) error
+	serve func(req string) (bool, error)
 
 	in  bool // inside a request
 	req bytes.Buffer
@@ -86,10 +89,16 @@ func (f *requestFilter) Write(p []byte) (int, error) {
 			f.req.Write(p[:i])
 			p = p[i+1:]
 			f.in = false
-			req := string(bytes.TrimRight(f.req.Bytes(), "\r"))
+			line := f.req.String()
 			f.req.Reset()
-			if err := f.serve(req); err != nil {
+			ok, err := f.serve(strings.TrimRight(line, "\r"))
+			if err != nil {
 				return n, err
+			}
+			if !ok {
+				if _, err := io.WriteString(f.w, RequestMark+line+"\n"); err != nil {
+					return n, err
+				}
 			}
 			continue
 		}
