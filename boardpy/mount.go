@@ -26,17 +26,11 @@ const (
 // name stays behind.
 const mountCode = `def _ik_mount(mp):
  import sys
- if sys.platform == 'webassembly':
-  print('mount=nostdin')
-  return
  import binascii as ba
  try:
   import vfs as V
  except ImportError:
   V = _ik_os
- if not hasattr(V, 'mount'):
-  print('mount=novfs')
-  return
  try:
   import io
  except ImportError:
@@ -145,12 +139,36 @@ const mountCode = `def _ik_mount(mp):
 // requests (transport.Board.Serve) from before the first program after
 // Mount.
 func Mount(ctx context.Context, ex Execer, point string) error {
-	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s)\n", pysource.Str(point))
-	out, err := withPrelude(ctx, ex, body)
+	// A small program first asks whether the board can mount at all: a
+	// micro:bit cannot, and has no room for the big one.
+	out, err := withPrelude(ctx, ex, `import sys as _ik_sys
+try:
+ import vfs as _ik_v
+except ImportError:
+ _ik_v = _ik_os
+if _ik_sys.platform == 'webassembly':
+ print('mount=nostdin')
+elif not hasattr(_ik_v, 'mount'):
+ print('mount=novfs')
+else:
+ print('mount=can')
+`)
 	if err != nil {
 		return err
 	}
-	switch parseKeyValues(out)["mount"] {
+	if v := parseKeyValues(out)["mount"]; v != "can" {
+		return mountAnswer(point, v, out)
+	}
+	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s)\n", pysource.Str(point))
+	if out, err = withPrelude(ctx, ex, body); err != nil {
+		return err
+	}
+	return mountAnswer(point, parseKeyValues(out)["mount"], out)
+}
+
+// mountAnswer is Mount's error for what a program answered.
+func mountAnswer(point, v, out string) error {
+	switch v {
 	case "ok":
 		return nil
 	case "novfs":
