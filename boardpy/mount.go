@@ -19,15 +19,13 @@ const (
 
 // mountCode mounts a filesystem whose every operation is a request to
 // the host, as mpremote's mount does. A request is an operation letter
-// and its arguments in hex; a reply is "o" and the result in base64, or
-// "e" and an errno. A file is read whole when opened. Everything lives in
+// and its arguments in hex; a reply is "o" and the result, or "e" and an
+// errno. The result's bytes come as they are, but for Ctrl-C (which the
+// board would act on) and ESC: ESC 'c' and ESC 'e' stand for them. A file is read whole when opened. Everything lives in
 // the function's scope, kept alive by the mounted object, so no global
 // name stays behind.
 const mountCode = `def _ik_mount(mp):
  import sys
- if sys.platform == 'webassembly':
-  print('mount=nostdin')
-  return
  import binascii as ba
  try:
   import vfs as V
@@ -53,10 +51,13 @@ const mountCode = `def _ik_mount(mp):
     x = x.encode()
    s += ' ' + ba.hexlify(x).decode()
   sys.stdout.write(s + '\n')
-  r = rx(int(rx(%d), 16)).decode()
-  if r[0] == 'e':
+  r = rx(int(rx(%d), 16))
+  if r[:1] == b'e':
    raise OSError(int(r[1:]))
-  return ba.a2b_base64(r[1:])
+  p = r[1:].split(b'\x1b')
+  if len(p) == 1:
+   return p[0]
+  return p[0] + b''.join([(b'\x1b' if x[0] == 101 else b'\x03') + x[1:] for x in p[1:]])
  rw = req('i', '') == b'rw'
  def wr(op, *a):
   if not rw:
@@ -138,14 +139,40 @@ const mountCode = `def _ik_mount(mp):
 // requests (transport.Board.Serve) from before the first program after
 // Mount.
 func Mount(ctx context.Context, ex Execer, point string) error {
-	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s)\n", pysource.Str(point))
-	out, err := withPrelude(ctx, ex, body)
+	// A small program first asks whether the board can mount at all: a
+	// micro:bit cannot, and has no room for the big one.
+	out, err := withPrelude(ctx, ex, `import sys as _ik_sys
+try:
+ import vfs as _ik_v
+except ImportError:
+ _ik_v = _ik_os
+if _ik_sys.platform == 'webassembly':
+ print('mount=nostdin')
+elif not hasattr(_ik_v, 'mount'):
+ print('mount=novfs')
+else:
+ print('mount=can')
+`)
 	if err != nil {
 		return err
 	}
-	switch parseKeyValues(out)["mount"] {
+	if v := parseKeyValues(out)["mount"]; v != "can" {
+		return mountAnswer(point, v, out)
+	}
+	body := fmt.Sprintf(mountCode, pysource.Str(RequestMark), replyHeader) + fmt.Sprintf("_ik_mount(%s)\n", pysource.Str(point))
+	if out, err = withPrelude(ctx, ex, body); err != nil {
+		return err
+	}
+	return mountAnswer(point, parseKeyValues(out)["mount"], out)
+}
+
+// mountAnswer is Mount's error for what a program answered.
+func mountAnswer(point, v, out string) error {
+	switch v {
 	case "ok":
 		return nil
+	case "novfs":
+		return fmt.Errorf("mount :%s: this board's firmware cannot mount filesystems (it has no vfs.mount or os.mount)", point)
 	case "nostdin":
 		return fmt.Errorf("mount :%s: this board reads no input while code runs (the WebAssembly port), so it cannot ask the host for files", point)
 	}

@@ -2,7 +2,6 @@ package magics
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -57,8 +56,8 @@ func remount(ctx context.Context, env Env, b Board, out io.Writer) error {
 
 // hostFS serves a host folder to a board: the requests of boardpy's
 // mounted filesystem, each an operation letter and hex arguments (paths
-// inside the folder, written data), answered with "o" and the result in
-// base64, or "e" and an errno. No path leaves the folder: ".." is
+// inside the folder, written data), answered with "o" and the result
+// (escapeReply), or "e" and an errno. No path leaves the folder: ".." is
 // refused, and so is a link to outside it.
 type hostFS struct {
 	root     string // absolute, links resolved
@@ -77,21 +76,51 @@ const (
 	errnoEROFS   = 30
 )
 
-func (h *hostFS) serve(req string) string {
+// serve answers a request. A line that is no request (a cell printed the
+// mark itself) is left to the output: an unknown operation, or arguments
+// that are not hex.
+func (h *hostFS) serve(req string) (string, bool) {
 	op, rest, _ := strings.Cut(req, " ")
+	if len(op) != 1 || !strings.Contains("ilsrwxmdn", op) {
+		return "", false
+	}
 	var args []string
-	for _, a := range strings.Fields(rest) {
+	for _, a := range strings.Split(rest, " ") {
 		b, err := hex.DecodeString(a)
 		if err != nil {
-			return fmt.Sprintf("e%d", errnoEINVAL)
+			return "", false
 		}
 		args = append(args, string(b))
 	}
 	data, errno := h.do(op, args)
 	if errno != 0 {
-		return fmt.Sprintf("e%d", errno)
+		return fmt.Sprintf("e%d", errno), true
 	}
-	return "o" + base64.StdEncoding.EncodeToString(data)
+	return "o" + escapeReply(data), true
+}
+
+// A reply's bytes travel as they are but for Ctrl-C, which the board
+// would take as an interrupt: replyEsc 'c' stands for it and replyEsc
+// 'e' for replyEsc itself, so that the board decodes a reply with one
+// split. Source files hold neither byte: they cross at the line's rate.
+const replyEsc = 0x1b
+
+func escapeReply(data []byte) string {
+	var b strings.Builder
+	b.Grow(len(data))
+	for _, c := range data {
+		switch c {
+		case 0x03:
+			b.WriteByte(replyEsc)
+			b.WriteByte('c')
+		case replyEsc:
+			b.WriteByte(replyEsc)
+			b.WriteByte('e')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // do runs one request.

@@ -28,6 +28,7 @@ func TestMountRealBoard(t *testing.T) {
 		"lib/__init__.py": "",
 		"lib/util.py":     "NAME = 'one'\n",
 		"data.txt":        "ünï\n",
+		"blob.bin":        "\x03\x1b\x1be\x1bc\x00\x04\xff",
 	})
 	out := mustRun(t, r, env, "mount proj")
 	if !strings.Contains(out, "mounted "+proj+" at :/remote (read-only)") {
@@ -40,8 +41,16 @@ func TestMountRealBoard(t *testing.T) {
 	if got := runOn(t, b, "import sys\nfor m in ('app', 'lib.util', 'lib'):\n    del sys.modules[m]\nimport app\nprint(app.run())\n"); got != "app two\n" {
 		t.Errorf("re-importing after an edit on the host printed %q", got)
 	}
-	if got := runOn(t, b, "import os\nprint(os.getcwd(), sorted(os.listdir()), sorted(os.listdir('/remote/lib')))\nprint(open('data.txt').read(), end='')\nprint(os.stat('lib')[0] & 0x4000 != 0, os.stat('app.py')[6])\n"); got != "/remote ['app.py', 'data.txt', 'lib'] ['__init__.py', 'util.py']\nünï\nTrue 62\n" {
+	if got := runOn(t, b, "import os\nprint(os.getcwd(), sorted(os.listdir()), sorted(os.listdir('/remote/lib')))\nprint(open('data.txt').read(), end='')\nprint(os.stat('lib')[0] & 0x4000 != 0, os.stat('app.py')[6])\n"); got != "/remote ['app.py', 'blob.bin', 'data.txt', 'lib'] ['__init__.py', 'util.py']\nünï\nTrue 62\n" {
 		t.Errorf("listing and reading the mount printed %q", got)
+	}
+	// A cell that prints the request mark itself is shown what it printed.
+	if got := runOn(t, b, "print('\\x18hello')\nprint('\\x18s zz')\n"); got != "\x18hello\n\x18s zz\n" {
+		t.Errorf("printing the request mark while mounted printed %q", got)
+	}
+	// Every byte arrives, Ctrl-C and the escape byte too.
+	if got := runOn(t, b, "print(open('blob.bin', 'rb').read() == b'\\x03\\x1b\\x1be\\x1bc\\x00\\x04\\xff')\n"); got != "True\n" {
+		t.Errorf("reading a binary file through the mount printed %q", got)
 	}
 	// Read-only by default; nothing escapes the folder.
 	secret := filepath.Join(env.dir, "secret.txt")
@@ -119,5 +128,13 @@ func TestMountWasmRefuses(t *testing.T) {
 	}
 	if b.Serving() {
 		t.Error("a failed mount left the link serving")
+	}
+}
+
+func TestEscapeReply(t *testing.T) {
+	in := []byte("a\x03b\x1bc\x1b\x03\x00\xff")
+	want := "a\x1bcb\x1bec\x1be\x1bc\x00\xff"
+	if got := escapeReply(in); got != want {
+		t.Errorf("escapeReply(%q) = %q, want %q", in, got, want)
 	}
 }

@@ -91,8 +91,12 @@ func (b *Board) runIO(ctx context.Context, code string, cio IO) error {
 		if stdout == nil {
 			stdout = io.Discard
 		}
-		cio.Stdout = &requestFilter{w: stdout, serve: func(req string) error {
-			return b.reply(h(req))
+		cio.Stdout = &requestFilter{w: stdout, serve: func(req string) (bool, error) {
+			reply, ok := h(req)
+			if !ok {
+				return false, nil
+			}
+			return true, b.reply(reply)
 		}}
 	}
 	return b.run(ctx, code, cio)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Code running on the board may ask the host for something while it runs
@@ -11,11 +12,12 @@ import (
 // framed request beside its output: it prints RequestMark, the request in
 // printable ASCII, and a newline, then reads the reply from its standard
 // input: ReplyHeader hex digits giving the reply's length, then the reply,
-// printable ASCII too. The transport takes each request out of the output
-// before anything else sees it, so output and requests never mix, and
-// answers it through the board's RequestHandler while the cell runs; the
-// board reads the reply itself, so no readline echoes it and no control
-// byte in it can interrupt the cell.
+// any bytes but Ctrl-C. The transport takes each request out of the
+// output before anything else sees it, so output and requests never mix,
+// and answers it through the board's RequestHandler while the cell runs;
+// the board reads the reply itself, so no readline echoes it. A board
+// (or a process board's pty) acts on Ctrl-C the moment it arrives, so
+// the handler escapes that byte.
 const (
 	// RequestMark starts a request: CAN, which no repr holds and no
 	// program prints by chance.
@@ -26,8 +28,10 @@ const (
 
 // A RequestHandler answers one request from the board (without its mark
 // and newline). It runs on the goroutine that reads the cell's output,
-// while the board waits; its reply must be printable ASCII.
-type RequestHandler func(req string) string
+// while the board waits; its reply must not hold Ctrl-C. ok false says
+// that req is no request of its: a cell printed the mark itself. The
+// line then goes to the output as it came, and nothing is sent.
+type RequestHandler func(req string) (reply string, ok bool)
 
 // Serve makes h answer the board's requests from now on, for every cell;
 // nil stops serving (a request then gets an empty reply).
@@ -49,10 +53,8 @@ func (b *Board) handler() RequestHandler {
 // reply sends the reply to a request on the board's standard input. The
 // caller holds the turn: it is the result reader of the running cell.
 func (b *Board) reply(text string) error {
-	for i := 0; i < len(text); i++ {
-		if c := text[i]; c < 0x20 || c > 0x7e {
-			return fmt.Errorf("board %s: a reply holds byte 0x%02x: replies are printable ASCII", b.url, c)
-		}
+	if strings.IndexByte(text, ctrlC) >= 0 {
+		return fmt.Errorf("board %s: a reply holds Ctrl-C, which would interrupt the board: %w", b.url, ErrReservedByte)
 	}
 	c, _ := b.current()
 	if c == nil {
@@ -65,10 +67,11 @@ func (b *Board) reply(text string) error {
 }
 
 // requestFilter passes a cell's output through to w, except requests
-// framed by RequestMark and a newline, each of which it hands to serve.
+// framed by RequestMark and a newline, each of which it hands to serve;
+// a line that serve does not take (false) is output after all.
 type requestFilter struct {
 	w     io.Writer
-	serve func(req string) error
+	serve func(req string) (bool, error)
 
 	in  bool // inside a request
 	req bytes.Buffer
@@ -86,10 +89,16 @@ func (f *requestFilter) Write(p []byte) (int, error) {
 			f.req.Write(p[:i])
 			p = p[i+1:]
 			f.in = false
-			req := string(bytes.TrimRight(f.req.Bytes(), "\r"))
+			line := f.req.String()
 			f.req.Reset()
-			if err := f.serve(req); err != nil {
+			ok, err := f.serve(strings.TrimRight(line, "\r"))
+			if err != nil {
 				return n, err
+			}
+			if !ok {
+				if _, err := io.WriteString(f.w, RequestMark+line+"\n"); err != nil {
+					return n, err
+				}
 			}
 			continue
 		}

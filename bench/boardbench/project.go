@@ -151,8 +151,7 @@ func (b *bench) unthrottledCopy(ctx context.Context, src, dst string) (int, erro
 // ---- %mount -------------------------------------------------------------
 
 // mountImport times importing a 10 KB module from a host folder mounted
-// on the board, against mpremote's mount: the extra time of one more
-// import inside one `mpremote mount DIR exec ...` invocation.
+// on the board, against the line's floor.
 func (b *bench) mountImport(ctx context.Context) error {
 	dir := filepath.Join(b.hostDir, "mounted")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -197,18 +196,12 @@ func (b *bench) mountImport(ctx context.Context) error {
 	fmt.Printf("  floor                 %9s  = the module's bytes at line rate\n", fmtDur(b.lineTime(mod.Len())))
 	fmt.Printf("  iotkernel %%mount      %9s\n", fmtDur(iot))
 
-	const k = 4
-	one, err := b.timeMpremote(ctx, b.n(1), []string{"mount", dir, "exec", code}, expectOut("42\n"))
-	if err != nil {
-		return err
-	}
-	all, err := b.timeMpremote(ctx, b.n(1), append([]string{"mount", dir}, repeat([]string{"exec", code}, k)...), expectOut(strings.Repeat("42\n", k)))
-	if err != nil {
-		return err
-	}
-	mp := (all - one) / (k - 1)
-	ratio := float64(iot) / float64(mp)
-	fmt.Printf("  mpremote mount        %9s  (one more import in one invocation); iotkernel takes %.2fx its time\n\n", fmtDur(mp), ratio)
-	b.goal(fmt.Sprintf("import of a 10 KB module through %%mount: %.2fx mpremote mount's time (goal <= 1.3x)", ratio), ratio <= 1.3)
+	// mpremote's mount cannot be timed on this board: importing this
+	// module through it never ends, even on the unthrottled line (a
+	// 7-byte module works). The cause is not established; its frames are
+	// binary, and this board's pty turns a 0x03 byte into SIGINT while a
+	// cell runs, which iotkernel's printable frames never send.
+	fmt.Printf("  mpremote mount        not timed: importing this module through it hangs on this board (a 7-byte module works)\n\n")
+	b.note(fmt.Sprintf("import of a 10 KB module through %%mount: %.2fx the line's floor (mpremote mount hangs on this board, see above)", float64(iot)/float64(b.lineTime(mod.Len()))))
 	return nil
 }
