@@ -36,6 +36,10 @@ type Options struct {
 	// Env is the environment cells see through os.Getenv and friends.
 	// Nil means the process's real environment, shared with %%bash and !.
 	Env []string
+
+	// Boards is what the board package of cells reaches; nil makes its
+	// calls fail.
+	Boards Boards
 }
 
 // IO is where one cell's effects go. Writers and callbacks may be called
@@ -107,9 +111,11 @@ type Interp struct {
 	pkgs   *packageIndex
 	// displayExports are the display package's symbols as cells see them.
 	displayExports map[string]reflect.Value
-	docs           *docCache
-	track          *tracker // what cells opened, closed on interrupt
-	onLine         func(line int)
+	// boardSyms are the board package's symbols.
+	boardSyms map[string]reflect.Value
+	docs      *docCache
+	track     *tracker // what cells opened, closed on interrupt
+	onLine    func(line int)
 
 	evalMu sync.Mutex // held by every call that touches yi
 	cells  int        // numbers the cells, naming their sources _cellN.go
@@ -198,10 +204,11 @@ func New(opts Options) (*Interp, error) {
 		yopts.Env = opts.Env
 	}
 	in.yi = interp.New(yopts)
+	in.boardSyms = in.boardExports(opts.Boards)
 	if err := in.useSymbols(); err != nil {
 		return nil, fmt.Errorf("host: load symbols: %w", err)
 	}
-	in.pkgs = newPackageIndex(in.displayExports)
+	in.pkgs = newPackageIndex(in.displayExports, in.boardSyms)
 	// Every program yaegi compiles after "main" exists runs main last; our
 	// main is the point where an interrupted unit hands control back.
 	hook := "import " + hostPkgName + ` "` + hostPkgPath + `"` + "\nfunc main() { " + hostPkgName + ".AfterRun() }"

@@ -118,7 +118,7 @@ func NewSession(opts Options) (*Session, error) {
 		hostReady: make(chan struct{}),
 		crash:     opts.Crash,
 	}
-	s.hostOpts = host.Options{Logger: log, Line: func(line int) {
+	s.hostOpts = host.Options{Logger: log, Boards: goBoards{s}, Line: func(line int) {
 		s.crash.At(int(s.goLine.Load()) + line - 1)
 	}}
 	go func() {
