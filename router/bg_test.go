@@ -16,9 +16,10 @@ func startBg(t *testing.T, s *Session, cell string) (*recorder, int) {
 	if ce != nil {
 		t.Fatalf("%s: %v", cell, ce)
 	}
-	m := regexp.MustCompile(`^\[(\d+)\] runs in the background on \w+: %bg lists`).FindStringSubmatch(rec.stdout.String())
+	out, _, _ := rec.text()
+	m := regexp.MustCompile(`^\[(\d+)\] runs in the background on \w+: %bg lists`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("%s: stdout %q does not say it started", cell, rec.stdout.String())
+		t.Fatalf("%s: stdout %q does not say it started", cell, out)
 	}
 	n, _ := strconv.Atoi(m[1])
 	return rec, n
