@@ -99,3 +99,19 @@ func TestBackgroundBoardVanishes(t *testing.T) {
 		t.Errorf("%%bg after the board vanished:\n%s", rec.stdout.String())
 	}
 }
+
+func TestSameLinkTwice(t *testing.T) {
+	s := fakeSession(t, "a")
+	_, ce := runCell(t, s, context.Background(), "%connect --as other socket://a.fake:1")
+	if want := "socket://a.fake:1 is already connected as a: %use a, or %disconnect a first"; ce == nil || ce.Value != want {
+		t.Errorf("second connection to a's link: %v, want %q", ce, want)
+	}
+	// The same name again replaces the board.
+	if rec, ce := runCell(t, s, context.Background(), "%connect --as a socket://a.fake:1"); ce != nil || rec.stdout.String() != "Connected to a @ socket://a.fake:1\n" {
+		t.Errorf("reconnecting a: %q, %v", rec.stdout.String(), ce)
+	}
+	rec, _ := runCell(t, s, context.Background(), "%boards")
+	if n := strings.Count(rec.stdout.String(), "socket://a.fake:1"); n != 1 {
+		t.Errorf("%%boards lists a's link %d times:\n%s", n, rec.stdout.String())
+	}
+}
