@@ -40,6 +40,10 @@ type Options struct {
 	// MaxCallDepth limits how deep interpreted calls nest: deeper, a cell
 	// fails with RecursionError. Zero means DefaultMaxCallDepth.
 	MaxCallDepth int
+
+	// Boards is what the board package of cells reaches; nil makes its
+	// calls fail.
+	Boards Boards
 }
 
 // IO is where one cell's effects go. Writers and callbacks may be called
@@ -111,9 +115,11 @@ type Interp struct {
 	pkgs   *packageIndex
 	// displayExports are the display package's symbols as cells see them.
 	displayExports map[string]reflect.Value
-	docs           *docCache
-	track          *tracker // what cells opened, closed on interrupt
-	onLine         func(line int)
+	// boardSyms are the board package's symbols.
+	boardSyms map[string]reflect.Value
+	docs      *docCache
+	track     *tracker // what cells opened, closed on interrupt
+	onLine    func(line int)
 
 	evalMu sync.Mutex       // held by every call that touches yi
 	cells  int              // numbers the cells, naming their sources cellN/cell.go; written also under mu
@@ -209,10 +215,11 @@ func New(opts Options) (*Interp, error) {
 		yopts.Env = opts.Env
 	}
 	in.yi = interp.New(yopts)
+	in.boardSyms = in.boardExports(opts.Boards)
 	if err := in.useSymbols(); err != nil {
 		return nil, fmt.Errorf("host: load symbols: %w", err)
 	}
-	in.pkgs = newPackageIndex(in.displayExports)
+	in.pkgs = newPackageIndex(in.displayExports, in.boardSyms)
 	// Every program yaegi compiles after "main" exists runs main last; our
 	// main is the point where an interrupted unit hands control back.
 	hook := "import " + hostPkgName + ` "` + hostPkgPath + `"` + "\nfunc main() { " + hostPkgName + ".AfterRun() }"

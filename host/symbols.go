@@ -113,6 +113,7 @@ func (in *Interp) useSymbols() error {
 			"Writer":    reflect.ValueOf(logger.Writer),
 		},
 		displayPath + "/display": displayExports,
+		boardPath + "/board":     in.boardSyms,
 		hostPkgPath + "/" + hostPkgName: {
 			"AfterRun": reflect.ValueOf(in.afterRun),
 			"Result":   result,
@@ -158,7 +159,7 @@ func preferred(name string) string {
 	return ""
 }
 
-func newPackageIndex(displayExports map[string]reflect.Value) *packageIndex {
+func newPackageIndex(displayExports, boardExports map[string]reflect.Value) *packageIndex {
 	x := &packageIndex{byName: map[string][]string{}, symbols: map[string]map[string]struct{}{}}
 	add := func(key string, syms map[string]reflect.Value) {
 		p, name := path.Dir(key), path.Base(key)
@@ -183,6 +184,7 @@ func newPackageIndex(displayExports map[string]reflect.Value) *packageIndex {
 		}
 	}
 	add(displayPath+"/display", displayExports)
+	add(boardPath+"/board", boardExports)
 	for _, paths := range x.byName {
 		sort.Strings(paths)
 	}

@@ -77,10 +77,11 @@ func (r *Registry) ParseBg(args string) (string, error) {
 func (r *Registry) bgLine() Magic {
 	return Magic{
 		Name:    "bg",
-		Args:    "[stop N | wait N]",
+		Args:    "[stop [N] | wait [N]]",
 		Summary: "List the background board cells (%%bg), stop one, or wait for one to end.",
 		Detail: `%bg wait N fails when cell N failed, so that Run All stops there;
-interrupting %bg wait stops the waiting, not the background cell.`,
+interrupting %bg wait stops the waiting, not the background cell.
+Without N, stop and wait act on every background cell still running.`,
 		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
 			return func(ctx context.Context, env Env, args []string) error {
 				bc, ok := env.(BackgroundCells)
@@ -90,8 +91,11 @@ interrupting %bg wait stops the waiting, not the background cell.`,
 				if len(args) == 0 {
 					return listBackground(env.Stdout(), bc.BackgroundCells())
 				}
-				if len(args) != 2 || (args[0] != "stop" && args[0] != "wait") {
-					return usageErrorf("want nothing, stop N or wait N")
+				if len(args) > 2 || (args[0] != "stop" && args[0] != "wait") {
+					return usageErrorf("want nothing, stop [N] or wait [N]")
+				}
+				if len(args) == 1 {
+					return allBackground(ctx, env, bc, args[0] == "stop")
 				}
 				n, err := strconv.Atoi(args[1])
 				if err != nil {
@@ -138,4 +142,35 @@ func listBackground(w io.Writer, cells []BackgroundCell) error {
 		fmt.Fprintf(tw, "[%d]\t%s\t%s\t%.2f s\n", c.Cell, c.Board, c.Status, c.Elapsed.Seconds())
 	}
 	return tw.Flush()
+}
+
+// allBackground stops, or waits for, every background cell running, and
+// fails when one of them failed.
+func allBackground(ctx context.Context, env Env, bc BackgroundCells, stop bool) error {
+	var errs []error
+	n := 0
+	for _, c := range bc.BackgroundCells() {
+		if !c.Running {
+			continue
+		}
+		n++
+		var err error
+		if stop {
+			c, err = bc.StopBackground(ctx, c.Cell)
+		} else {
+			c, err = bc.WaitBackground(ctx, c.Cell)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout(), "background cell [%d] on %s: %s after %.2f s\n", c.Cell, c.Board, c.Status, c.Elapsed.Seconds())
+		if c.Err != nil && !stop {
+			errs = append(errs, fmt.Errorf("background cell [%d] on %s failed: %w", c.Cell, c.Board, c.Err))
+		}
+	}
+	if n == 0 {
+		_, err := io.WriteString(env.Stdout(), "no background cell is running\n")
+		return err
+	}
+	return errors.Join(errs...)
 }

@@ -582,11 +582,247 @@ fmt.Println("removed", tlsDir, "and the key from the store")
 '''),
 ]
 
+
+TWO_BOARDS = [
+    md("""
+# 5. Two boards: a TLS server in the background, and Go collecting readings
+
+IoT is rarely one device. Here one notebook drives two boards at once:
+
+- the **server** board serves sensor readings over TLS, in a *background*
+  cell (`%%bg`), so the notebook goes on while it serves;
+- the **client** board fetches readings from the server over TLS, checking
+  the server's certificate, and has a sensor of its own;
+- a **Go goroutine** on the host collects readings from the client board,
+  through the `board` package, and shows them in a table that updates in
+  place.
+
+`%connect --as NAME` keeps each board under its name; the board connected
+last is the current one. The server is `esp32` (see notebook 1); the
+client is MicroPython's Unix port on this computer (`local`).
+"""),
+    code("""
+%connect --as server esp32
+%connect --as client local
+PORT = 8443
+READINGS = 5
+%store PORT READINGS
+%boards
+""", "parameters"),
+    md("""
+## The server's address and key
+
+`%%board NAME` runs a cell on the named board. The server's certificate
+must name the address the client uses, so it starts there.
+"""),
+    code("""
+%%board server
+""" + FIND_IP + """%store board_ip
+"""),
+    md("""
+Go makes the server's key and a self-signed certificate for that address
+(the same as notebook 4's `openssl` commands, with `crypto/x509`), in the
+compact binary form (DER) that the boards' TLS library reads.
+"""),
+    code("""
+%%host
+%store -r board_ip
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"time"
+)
+
+serverKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+if err != nil {
+	panic(err)
+}
+template := &x509.Certificate{
+	SerialNumber: big.NewInt(time.Now().UnixNano()),
+	Subject:      pkix.Name{CommonName: "MicroPython board"},
+	NotBefore:    time.Now().Add(-time.Hour),
+	NotAfter:     time.Now().Add(30 * 24 * time.Hour),
+	IPAddresses:  []net.IP{net.ParseIP(board_ip)},
+	KeyUsage:     x509.KeyUsageDigitalSignature,
+	ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+}
+board_cert, err := x509.CreateCertificate(rand.Reader, template, template, &serverKey.PublicKey, serverKey)
+if err != nil {
+	panic(err)
+}
+board_key, err := x509.MarshalPKCS8PrivateKey(serverKey)
+if err != nil {
+	panic(err)
+}
+fmt.Println("certificate for", board_ip, ":", len(board_cert), "bytes")
+%store board_key board_cert
+"""),
+    md("""
+The key goes to the server only, and leaves the store at once; the
+certificate goes to both boards: the client trusts it and nothing else.
+"""),
+    code("""
+%%board server
+%store -r board_key board_cert PORT READINGS
+%store -d board_key
+"""),
+    code("""
+%%board client
+%store -r board_ip board_cert PORT
+"""),
+    md("""
+## The server, in the background
+
+`%%bg server` starts the cell on the server board and returns at once: its
+output keeps arriving here, under this cell, ending with its result. Until
+it ends, the server board refuses other cells at once (`BoardBusyError`),
+while the host and the client board go on. It stops by itself after
+`READINGS` readings; `%bg stop` would interrupt it.
+"""),
+    code("""
+%%bg server
+import socket
+import time
+try:
+    import ssl
+except ImportError:
+    import tls as ssl  # the Unix port: see notebook 3
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(board_cert, board_key)
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(socket.getaddrinfo(board_ip, PORT)[0][-1])
+listener.listen(2)
+print("serving readings on %s:%d" % (board_ip, PORT))
+served = 0
+try:
+    while served < READINGS:
+        conn, peer = listener.accept()
+        try:
+            conn = ctx.wrap_socket(conn, server_side=True)
+            conn.readline()
+            reading = 20 + (time.ticks_ms() // 10) % 100 / 10  # a stand-in sensor
+            conn.write(("%.1f\\n" % reading).encode())
+            served += 1
+            print("reading #%d: %.1f" % (served, reading))
+        except OSError as e:
+            print("a connection failed:", e)
+        finally:
+            conn.close()
+finally:
+    listener.close()
+"served %d readings" % served
+"""),
+    md("""
+## The client board
+
+`fetch()` asks the server for a reading over TLS and checks its
+certificate: the one we made is the only one it trusts, and it must name
+the address it connects to. `own_reading()` is the client's own sensor.
+"""),
+    code("""
+%%board client
+import socket
+import time
+try:
+    import ssl
+except ImportError:
+    import tls as ssl
+
+def fetch():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    try:
+        ctx.load_verify_locations(cadata=board_cert)
+    except TypeError:
+        ctx.load_verify_locations(board_cert)  # the Unix port's tls module
+    s = socket.socket()
+    try:
+        s.connect(socket.getaddrinfo(board_ip, PORT)[0][-1])
+        s = ctx.wrap_socket(s, server_hostname=board_ip)
+        s.write(b"GET /reading\\r\\n")
+        return float(s.readline())
+    finally:
+        s.close()
+
+def own_reading():
+    return 18 + (time.ticks_ms() // 7) % 100 / 10
+
+own_reading()
+"""),
+    md("""
+## Go collects the readings
+
+The `board` package of `%%host` cells drives the boards from Go:
+`board.Call("client", "fetch")` calls the client's function and returns its
+value as a Go `float64`; `board.Eval` evaluates an expression. The calls are
+safe from goroutines: this one keeps collecting after its cell ended, and
+updates the table in place. (A call to the server board would fail at once
+with `BoardBusyError`: it runs the background cell.)
+"""),
+    code("""
+%%host
+%store -r READINGS
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+table := display.Markdown("waiting for the first reading...")
+collected := make(chan int, 1)
+go func() {
+	rows := []string{"| # | server (over TLS) | client |", "|---|---|---|"}
+	n := 0
+	for tries := 0; n < int(READINGS) && tries < 100; tries++ {
+		server, err := board.Call("client", "fetch")
+		if err != nil {
+			time.Sleep(200 * time.Millisecond) // the server may not listen yet
+			continue
+		}
+		own, err := board.Eval("client", "own_reading()")
+		if err != nil {
+			fmt.Println("client:", err)
+			break
+		}
+		n++
+		rows = append(rows, fmt.Sprintf("| %d | %.1f | %.1f |", n, server, own))
+		table.Markdown(strings.Join(rows, "\\n"))
+	}
+	collected <- n
+}()
+fmt.Println("collecting", READINGS, "readings in the background")
+"""),
+    code("""
+%%host
+n := <-collected
+fmt.Println("collected", n, "readings from both boards")
+"""),
+    md("""
+`%bg wait` waits for the background cells still running (the server has
+served its readings by now, or is about to), `%bg` lists them with how
+each ended, and `%boards` shows both boards idle again.
+"""),
+    code("""
+%bg wait
+%bg
+%boards
+"""),
+]
+
 NOTEBOOKS = {
     "1-http-client.ipynb": HTTP_CLIENT,
     "2-http-server.ipynb": HTTP_SERVER,
     "3-https-client.ipynb": HTTPS_CLIENT,
     "4-secure-server.ipynb": SECURE_SERVER,
+    "5-two-boards.ipynb": TWO_BOARDS,
 }
 
 

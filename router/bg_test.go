@@ -16,9 +16,10 @@ func startBg(t *testing.T, s *Session, cell string) (*recorder, int) {
 	if ce != nil {
 		t.Fatalf("%s: %v", cell, ce)
 	}
-	m := regexp.MustCompile(`^\[(\d+)\] runs in the background on \w+: %bg lists`).FindStringSubmatch(rec.stdout.String())
+	out, _, _ := rec.text()
+	m := regexp.MustCompile(`^\[(\d+)\] runs in the background on \w+: %bg lists`).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("%s: stdout %q does not say it started", cell, rec.stdout.String())
+		t.Fatalf("%s: stdout %q does not say it started", cell, out)
 	}
 	n, _ := strconv.Atoi(m[1])
 	return rec, n
@@ -121,4 +122,22 @@ func TestBackgroundCell(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 	t.Logf("Close with a background cell running took %v", time.Since(start))
+}
+
+func TestBackgroundWaitAll(t *testing.T) {
+	s := realSession(t, "a", "b")
+	ctx := context.Background()
+	startBg(t, s, "%%bg a\nimport time\ntime.sleep(0.2)")
+	startBg(t, s, "%%bg b\nimport time\ntime.sleep(0.3)\n1/0")
+	rec, ce := runCell(t, s, ctx, "%bg wait")
+	if ce == nil || ce.Name != "ZeroDivisionError" {
+		t.Errorf("%%bg wait with one failed cell: %v, want ZeroDivisionError", ce)
+	}
+	if !regexp.MustCompile(`^background cell \[\d+\] on a: ok after .*\nbackground cell \[\d+\] on b: error: ZeroDivisionError after .*\n$`).MatchString(rec.stdout.String()) {
+		t.Errorf("%%bg wait:\n%s", rec.stdout.String())
+	}
+	rec, ce = runCell(t, s, ctx, "%bg stop")
+	if ce != nil || rec.stdout.String() != "no background cell is running\n" {
+		t.Errorf("%%bg stop with none running: %q, %v", rec.stdout.String(), ce)
+	}
 }

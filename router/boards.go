@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,6 +234,9 @@ func (s *Session) connectedNames() []string {
 // connectAs opens url and keeps it as name, the current board; a board
 // already called name is closed first, so that its port can be reopened.
 func (s *Session) connectAs(ctx context.Context, name, url string) (*boardConn, error) {
+	if other := s.sameLink(name, url); other != "" {
+		return nil, fmt.Errorf("%s is already connected as %s: %%use %s, or %%disconnect %s first", url, other, other, other)
+	}
 	if old, _ := s.removeBoard(name); old != nil {
 		if err := s.closeBoard(old); err != nil {
 			s.log.Warn("closing the board replaced", "board", name, "err", err)
@@ -248,6 +252,23 @@ func (s *Session) connectAs(ctx context.Context, name, url string) (*boardConn, 
 	cancel()
 	s.addBoard(c)
 	return c, nil
+}
+
+// sameLink returns the name of another board connected to url, when
+// url names a link only one may hold (a serial port, a socket); "local"
+// and exec: URLs start a new board process on every open.
+func (s *Session) sameLink(name, url string) string {
+	if url == "local" || strings.HasPrefix(url, "exec:") {
+		return ""
+	}
+	s.boardMu.Lock()
+	defer s.boardMu.Unlock()
+	for _, c := range s.boards {
+		if c.url == url && c.name != name {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // removeBoard takes the board called name ("" is the current one) out of

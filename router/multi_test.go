@@ -81,3 +81,56 @@ func TestParallelTime(t *testing.T) {
 	}
 	t.Logf("three boards sleeping 0.3, 0.5 and 0.7 s: the cell took %.3f s (%.2fx the slowest)", total.Seconds(), total.Seconds()/0.7)
 }
+
+func TestGoBoardCallInterrupted(t *testing.T) {
+	s := realSession(t, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	start := time.Now()
+	err := s.Execute(ctx, "%%host\nout, err := board.Exec(\"a\", \"while True:\\n    pass\")\nfmt.Println(\"returned:\", err)", &recorder{})
+	if err == nil {
+		t.Fatal("interrupted board.Exec: the cell did not fail")
+	}
+	t.Logf("interrupted after %v: %v", time.Since(start), err)
+	// The board was interrupted too: it answers the next call.
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rec, ce := runCell(t, s, ctx, "%%host\nv, err := board.Eval(\"a\", \"name\")\nfmt.Println(v, err)")
+	if ce != nil || rec.stdout.String() != "a <nil>\n" {
+		t.Errorf("board.Eval after the interrupt: %q, %v", rec.stdout.String(), ce)
+	}
+}
+
+// BenchmarkEvalVsCell times board.Eval("1+1") from Go against a trivial
+// board cell on the same Unix-port board (the figure: Eval at most 1.2x
+// the cell).
+func BenchmarkEvalVsCell(b *testing.B) {
+	b.Setenv("IOTKERNEL_MICROPYTHON", realboard.UnixPort(b))
+	s, err := NewSession(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Execute(ctx, "%connect -q --as a local", &recorder{}); err != nil {
+		b.Fatal(err)
+	}
+	g := goBoards{s}
+	if _, err := g.Eval(ctx, "a", "1+1"); err != nil { // defines the helpers
+		b.Fatal(err)
+	}
+	b.Run("Eval", func(b *testing.B) {
+		for b.Loop() {
+			if v, err := g.Eval(ctx, "a", "1+1"); err != nil || v != 2 {
+				b.Fatal(v, err)
+			}
+		}
+	})
+	b.Run("Cell", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.Execute(ctx, "1+1", &recorder{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -53,11 +53,14 @@ type Options struct {
 	Crash *crash.Log
 }
 
-// Session is one kernel's state: the host interpreter, the board, the
+// Session is one kernel's state: the host interpreter, the connected
+// boards (by name, one of them current), the background cells, the
 // store. Execute is called one cell at a time; Complete, Inspect and
 // IsComplete may be called while a cell runs (the kernel answers them on
-// its shell goroutine), so the board slot is guarded and board
-// completion is skipped while a cell runs.
+// its shell goroutine), and background cells and Go code reach the boards
+// from goroutines of their own, so the board set is guarded, each board
+// knows which cell holds it (boards.go), and board completion is skipped
+// while a cell runs.
 type Session struct {
 	log     *slog.Logger
 	open    func(ctx context.Context, url string) (Board, error)
@@ -124,7 +127,7 @@ func NewSession(opts Options) (*Session, error) {
 		hostReady: make(chan struct{}),
 		crash:     opts.Crash,
 	}
-	s.hostOpts = host.Options{Logger: log, Line: func(line int) {
+	s.hostOpts = host.Options{Logger: log, Boards: goBoards{s}, Line: func(line int) {
 		s.crash.At(int(s.goLine.Load()) + line - 1)
 	}}
 	go func() {

@@ -346,6 +346,8 @@ def parameters_for(path, stand_ins):
         return {"HOST": "127.0.0.1", "PORT": stand_ins.https_port}
     if name.startswith("4-"):
         return {"PORT": free_port(), "REQUESTS": 3}
+    if name.startswith("5-"):
+        return {"PORT": free_port(), "READINGS": 3}
     return {}
 
 

@@ -27,7 +27,8 @@ import run_tutorial as rt
 from conftest import ARTIFACTS, REPO
 
 NOTEBOOKS = os.path.join(REPO, "notebooks")
-NAMES = ["1-http-client.ipynb", "2-http-server.ipynb", "3-https-client.ipynb", "4-secure-server.ipynb"]
+NAMES = ["1-http-client.ipynb", "2-http-server.ipynb", "3-https-client.ipynb", "4-secure-server.ipynb",
+         "5-two-boards.ipynb"]
 # Split so that this file does not hold the marker it looks for.
 KEY_MARKER = b"PRIVATE " + b"KEY-----"
 
@@ -74,7 +75,7 @@ def texts(nb):
 
 # ---- the files in the repository -------------------------------------------
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     found = sorted(os.path.basename(p) for p in glob.glob(os.path.join(NOTEBOOKS, "[0-9]*.ipynb")))
     assert found == NAMES
 
@@ -108,8 +109,9 @@ def test_notebook_opens_with_one_parameters_cell(name):
     cells = code_cells(nb)
     first = cells[0][1]
     assert rt.parameters_cell(nb) is first, "the first code cell must be the one tagged parameters"
-    assert first.source.splitlines()[0] == "%connect esp32"
-    names = {"1": ["HOST", "PORT"], "2": ["PORT"], "3": ["HOST", "PORT"], "4": ["PORT", "REQUESTS"]}[name[0]]
+    assert first.source.splitlines()[0] == ("%connect --as server esp32" if name[0] == "5" else "%connect esp32")
+    names = {"1": ["HOST", "PORT"], "2": ["PORT"], "3": ["HOST", "PORT"], "4": ["PORT", "REQUESTS"],
+             "5": ["PORT", "READINGS"]}[name[0]]
     # The driver can point each at local servers (KeyError otherwise).
     rt.parameterize(nb, **{n: "x" for n in names})
     # Markdown before it is the title only: no code runs before the setting.
@@ -288,8 +290,28 @@ def test_secure_server_notebook(board_env):
     assert "board_ip" in stored
 
 
+def test_two_boards_notebook(board_env):
+    port = rt.free_port()
+    nb = run(notebook(NAMES[4]), {"PORT": port, "READINGS": 3})
+    out = texts(nb)
+    assert out[0].startswith("Connected to server @ local\nConnected to client @ local\n"), out[0]
+    # The Go goroutine collected three readings through the client board,
+    # which fetched the server's over TLS while the server ran in the
+    # background; the table was updated in place (one display).
+    collect = [c for _, c in code_cells(nb) if "table := display.Markdown" in c.source][0]
+    tables = [o for o in collect.outputs if o.output_type == "display_data"]
+    assert len(tables) == 1, tables
+    rows = re.findall(r"^\| (\d) \| (\d+\.\d) \| (\d+\.\d) \|$", tables[0].data["text/markdown"], re.M)
+    assert [r[0] for r in rows] == ["1", "2", "3"], tables[0].data
+    assert "collected 3 readings from both boards\n" in out
+    assert re.search(r"^\[\d+\] +server +ok ", out[-1], re.M), out[-1]
+    assert rt.port_is_free(port)
+    with open(board_env["IOTKERNEL_STORE"]) as f:
+        assert "board_key" not in f.read()
+
+
 def test_driver_runs_every_notebook(board_env):
-    """What `make demo` runs: the driver's command line over all four."""
+    """What `make demo` runs: the driver's command line over all five."""
     out_dir = tempfile.mkdtemp(prefix="iot-tutorial-out-")
     proc = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "run_tutorial.py"), "--out", out_dir],
                           capture_output=True, text=True, timeout=600)
