@@ -74,6 +74,7 @@ type Session struct {
 	goLine           atomic.Int32 // the cell line where the Go code being run starts
 
 	plot *magics.PlotOptions // %plot on: plot every board cell's output
+	rich richState           // the board's display module
 
 	captureMu sync.Mutex
 	capture   io.Writer // %capture's copy of board cells' output, or nil
@@ -264,7 +265,14 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		// Never run it somewhere else.
 		return magics.ErrNoBoard
 	}
+	rich, err := s.prepareDisplay(ctx, b, code)
+	if err != nil {
+		return err
+	}
 	wrapped, _ := boardpy.WithResult(code)
+	if rich {
+		wrapped, _ = boardpy.WithRichResult(code)
+	}
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
 	s.captureMu.Lock()
 	capture := s.capture
@@ -274,8 +282,13 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		cellOut = io.MultiWriter(cellOut, capture)
 	}
 	stdout := boardpy.NewResultFilter(cellOut)
+	displays := &boardDisplays{s: s, out: out}
+	var cellStdout io.Writer = stdout
+	if rich {
+		cellStdout = boardpy.NewDisplayFilter(stdout, displays.show)
+	}
 	cio := transport.IO{
-		Stdout: stdout,
+		Stdout: cellStdout,
 		// What a board prints after its first 0x04 is the traceback of
 		// the exception it raised: it comes back in the
 		// *transport.ExecError and is shown once, as the cell's error.
@@ -296,7 +309,7 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		return err
 	}
 	if r, ok := stdout.Result(); ok {
-		out.Result(kernel.MIMEBundle{"text/plain": r}, nil)
+		out.Result(displays.resultBundle(r), nil)
 		if capture != nil {
 			io.WriteString(capture, r+"\n")
 		}
