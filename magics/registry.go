@@ -50,6 +50,9 @@ const (
 	// (line magics and !commands included); the magic changes how the
 	// session shows its output (%%plot).
 	BoardBody
+	// NestedBody is a cell of its own, which may start with a cell magic
+	// (%%time): the router parses it as a cell.
+	NestedBody
 )
 
 // LookupCell returns what the body of the cell magic name is ("host",

@@ -49,6 +49,7 @@ the kernel's working directory; :PATH names a file on the board.`,
 			RunCell: (*Registry).writeFileCell,
 		},
 		plotCell(),
+		timeCell(),
 	}
 }
 

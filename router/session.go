@@ -73,8 +73,9 @@ type Session struct {
 	crashReconnected bool
 	goLine           atomic.Int32 // the cell line where the Go code being run starts
 
-	plot *magics.PlotOptions // %plot on: plot every board cell's output
-	rich richState           // the board's display module
+	plot   *magics.PlotOptions // %plot on: plot every board cell's output
+	rich   richState           // the board's display module
+	timing *boardTiming        // measures the board parts of a %%time cell, or nil
 
 	captureMu sync.Mutex
 	capture   io.Writer // %capture's copy of board cells' output, or nil
@@ -185,6 +186,14 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 		return cellError(s.magics.UnknownCell(c.Magic))
 	}
 	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell}
+	if c.Timed {
+		return s.runTimed(ctx, c, env, code)
+	}
+	return s.runCell(ctx, c, env, code)
+}
+
+// runCell runs a parsed cell where its kind says.
+func (s *Session) runCell(ctx context.Context, c Cell, env *cellEnv, code string) error {
 	switch c.Kind {
 	case HostCell:
 		s.crash.Running(code)
@@ -274,6 +283,10 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		wrapped, _ = boardpy.WithRichResult(code)
 	}
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
+	timing := s.timing
+	if timing != nil {
+		wrapped = timing.wrap(ctx, b, wrapped)
+	}
 	s.captureMu.Lock()
 	capture := s.capture
 	s.captureMu.Unlock()
@@ -301,7 +314,14 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 			return answer, err
 		},
 	}
-	if err := b.Run(ctx, wrapped, cio); err != nil {
+	if timing != nil {
+		timing.begin(b)
+	}
+	err = b.Run(ctx, wrapped, cio)
+	if timing != nil {
+		timing.end(ctx, b, err)
+	}
+	if err != nil {
 		var ee *transport.ExecError
 		if capture != nil && errors.As(err, &ee) {
 			io.WriteString(capture, strings.Join(ee.Traceback, "\n")+"\n")
