@@ -2,11 +2,15 @@ package router
 
 import (
 	"context"
+	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/transport"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
@@ -80,5 +84,65 @@ func TestBoardDisplayBundles(t *testing.T) {
 	again := run("display.markdown('x')")
 	if len(again.ids) != 1 || again.ids[0] == first.ids[0] {
 		t.Errorf("after a reset: ids %q, want one new id (not %q)", again.ids, first.ids[0])
+	}
+}
+
+// codeBoard records the code of every program it is sent.
+type codeBoard struct {
+	stubBoard
+	sent []string
+}
+
+func (b *codeBoard) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
+	b.sent = append(b.sent, code)
+	return nil
+}
+
+func (b *codeBoard) Run(ctx context.Context, code string, cio transport.IO) error {
+	return b.Exec(ctx, code, cio.Stdout, cio.Stderr)
+}
+
+// TestOrdinaryCellsSendNoMore holds the link's speed: cells that do not
+// name display are sent as before, and the module once, before the first
+// cell that does.
+func TestOrdinaryCellsSendNoMore(t *testing.T) {
+	t.Chdir(t.TempDir())
+	b := &codeBoard{}
+	s, err := NewSession(Options{Open: func(ctx context.Context, url string) (Board, error) { return b, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	bg := context.Background()
+	if _, ce := runCell(t, s, bg, "%connect socket://127.0.0.1:9"); ce != nil {
+		t.Fatal(ce)
+	}
+	b.sent = nil
+	for _, cell := range []string{"x = 1", "x + 1", "microbit.display.show(1)"} {
+		if _, ce := runCell(t, s, bg, cell); ce != nil {
+			t.Fatal(ce)
+		}
+	}
+	plain, _ := boardpy.WithResult("x + 1")
+	led, _ := boardpy.WithResult("microbit.display.show(1)")
+	want := []string{"x = 1", plain, led}
+	if !slices.Equal(b.sent, want) {
+		t.Fatalf("sent %q\nwant %q", b.sent, want)
+	}
+	b.sent = nil
+	for _, cell := range []string{"display.html('x')", "display.html('y')", "x + 1"} {
+		if _, ce := runCell(t, s, bg, cell); ce != nil {
+			t.Fatal(ce)
+		}
+	}
+	rich, _ := boardpy.WithRichResult("x + 1")
+	first, _ := boardpy.WithRichResult("display.html('x')")
+	second, _ := boardpy.WithRichResult("display.html('y')")
+	want = []string{boardpy.DisplayShim, first, second, rich}
+	if !slices.Equal(b.sent, want) {
+		t.Fatalf("sent %q\nwant %q", b.sent, want)
+	}
+	if len(rich) > len(plain) {
+		t.Errorf("the rich result wrapper (%d bytes) is longer than the plain one (%d)", len(rich), len(plain))
 	}
 }
