@@ -83,13 +83,19 @@ func (t *Timing) Wrap(code string) (string, int) {
 		end = "_ik_u1=_ik_T.ticks_us();" + end
 	}
 	rest, padded := strings.CutPrefix(code, "\n")
+	sep := "\n"
 	if !padded {
+		// No blank line to take: share the first line, which a simple
+		// statement allows, so that line numbers stay.
 		rest = code
+		if !startsCompound(code) {
+			sep = ";"
+		}
 	}
 	if !strings.HasSuffix(rest, "\n") {
 		rest += "\n"
 	}
-	wrapped := start + "\n" + rest + end
+	wrapped := start + sep + rest + end
 	return wrapped, len(wrapped) - len(code)
 }
 
@@ -135,4 +141,18 @@ print('collected=%d'%_ik_f())
 		}
 	}
 	return l, nil
+}
+
+// startsCompound reports whether code starts with a compound statement,
+// which cannot follow a ';'.
+func startsCompound(code string) bool {
+	word := code
+	if i := strings.IndexFunc(code, func(r rune) bool { return !(r == '_' || r < 128 && isIdentByte(byte(r))) }); i >= 0 {
+		word = code[:i]
+	}
+	switch word {
+	case "if", "for", "while", "with", "def", "class", "try", "async", "match":
+		return true
+	}
+	return strings.HasPrefix(code, "@") || strings.HasPrefix(code, " ") || strings.HasPrefix(code, "\t")
 }

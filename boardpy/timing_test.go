@@ -15,6 +15,14 @@ func TestTimingWrapKeepsLines(t *testing.T) {
 	if got != want || n != len(want)-len("\n\nx = 1\ny = 2") {
 		t.Errorf("Wrap = %q, %d\nwant %q", got, n, want)
 	}
+	// Unpadded (a %time line on the cell's first line): a simple
+	// statement shares the line, a compound one cannot.
+	if got, _ := tm.Wrap("x = 1"); !strings.HasPrefix(got, "_ik_T=__import__('time');_ik_t0=_ik_T.ticks_ms();_ik_u0=_ik_T.ticks_us();x = 1\n") {
+		t.Errorf("Wrap of a first line = %q, want the clock on the same line", got)
+	}
+	if got, _ := tm.Wrap("for i in x: f(i)"); !strings.Contains(got, "ticks_us()\nfor i") {
+		t.Errorf("Wrap of a compound first line = %q, want the clock on a line of its own", got)
+	}
 	if got, n := (&boardpy.Timing{}).Wrap("x"); got != "x" || n != 0 {
 		t.Errorf("Wrap without ticks = %q, %d; want the code unchanged", got, n)
 	}

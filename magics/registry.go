@@ -129,7 +129,7 @@ func (r *Registry) all() []Magic {
 		r.cd(), r.hostreset(),
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
-		r.plotLine(),
+		r.plotLine(), timeLine(),
 		r.rsync(), r.rdiff(), r.load(), r.capture(),
 		r.df(), r.tree(), r.sha256Magic(), r.mipMagic(),
 	}

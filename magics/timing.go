@@ -3,6 +3,7 @@ package magics
 import (
 	"context"
 	"errors"
+	"flag"
 )
 
 const timeDetail = `%%time goes alone on a cell's first line, above the cell it times,
@@ -33,6 +34,25 @@ func timeCell() Magic {
 		RunCell: func(r *Registry, _ context.Context, _ Env, args, _ string) error {
 			m := r.magics["%time"]
 			return &UsageError{Magic: "%time", Err: errors.New("takes no arguments: put it alone on the first line, above the cell it times"), Usage: synopsis(m)}
+		},
+	}
+}
+
+// timeLine is %time CODE: the session runs CODE, a line of the cell's
+// language, and measures it as %%time does. Only "%time" without code
+// (or with -h) reaches the registry.
+func timeLine() Magic {
+	return Magic{
+		Name:    "time",
+		Args:    "CODE",
+		Summary: "Run one line of the cell's code (board or Go) and time it, as %%time does.",
+		Detail: `%time CODE at column 0 of a board cell runs CODE on the board (its value
+shown as a cell's last expression would be) and prints the same report as
+%%time; in a %%host cell it runs Go and prints the wall and CPU times.`,
+		New: func(fs *flag.FlagSet) func(context.Context, Env, []string) error {
+			return func(context.Context, Env, []string) error {
+				return usageErrorf("give the code to time: %%time CODE")
+			}
 		},
 	}
 }

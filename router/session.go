@@ -218,6 +218,10 @@ func (s *Session) runSegments(ctx context.Context, c Cell, env *cellEnv, run fun
 		case Code:
 			err = run(ctx, seg.Text, seg.Line, env.out)
 		case LineMagic:
+			if code, ok := timedLine(seg.Text); ok {
+				err = s.runTimedLine(ctx, c.Kind, code, seg.Line, env, run)
+				break
+			}
 			name, _, _ := strings.Cut(strings.TrimSpace(seg.Text), " ")
 			err = magicOutOfMemory("%"+name, s.magics.Run(ctx, seg.Text, env))
 		case Shell:

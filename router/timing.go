@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/boardpy"
+	"github.com/iotkernel/iotkernel/kernel"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -88,24 +89,47 @@ func (t *boardTiming) end(ctx context.Context, b Board, runErr error) {
 // runTimed runs a %%time cell and prints what it measured, after the
 // cell's output, even when the cell failed.
 func (s *Session) runTimed(ctx context.Context, c Cell, env *cellEnv, code string) error {
+	return s.timed(env, c.Kind == BoardCell, func() error { return s.runCell(ctx, c, env, code) })
+}
+
+// timedLine returns the code of a "%time CODE" line (the text after
+// '%'). Other lines, and "%time" alone or with flags (-h), are the
+// registry's.
+func timedLine(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, "time ")
+	rest = strings.TrimSpace(rest)
+	if !ok || rest == "" || strings.HasPrefix(rest, "-") {
+		return "", false
+	}
+	return rest, true
+}
+
+// runTimedLine runs the code of a %time line as the cell's language
+// (run), and prints what it took as %%time does.
+func (s *Session) runTimedLine(ctx context.Context, kind Kind, code string, line int, env *cellEnv, run func(context.Context, string, int, kernel.Output) error) error {
+	return s.timed(env, kind == BoardCell, func() error { return run(ctx, code, line, env.out) })
+}
+
+// timed runs f, measuring the board parts it runs when board is true,
+// and prints the report.
+func (s *Session) timed(env *cellEnv, board bool, f func() error) error {
 	var bt *boardTiming
-	if c.Kind == BoardCell {
+	if board {
 		bt = &boardTiming{}
+		prev := s.timing // a %time line in a %%time cell
 		s.timing = bt
-		defer func() { s.timing = nil }()
+		defer func() { s.timing = prev }()
 	}
 	cpu0, cpuOK := cpuTime()
 	start := time.Now()
-	err := s.runCell(ctx, c, env, code)
+	err := f()
 	wall := time.Since(start)
 	cpu1, _ := cpuTime()
-	var report string
 	if bt != nil && bt.parts > 0 {
-		report = bt.report(wall - bt.own)
+		io.WriteString(env.out.Stdout(), bt.report(wall-bt.own))
 	} else {
-		report = hostReport(wall, cpu0, cpu1, cpuOK)
+		io.WriteString(env.out.Stdout(), hostReport(wall, cpu0, cpu1, cpuOK))
 	}
-	io.WriteString(env.out.Stdout(), report)
 	return err
 }
 
