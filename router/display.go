@@ -12,14 +12,22 @@ import (
 	"github.com/iotkernel/iotkernel/kernel"
 )
 
-// richState remembers on which board, in which of its states, the
-// display module is defined (boardpy.DisplayShim), and names its
+// richState remembers on which boards, in which of their states, the
+// display module is defined (boardpy.DisplayShim), and names their
 // displays for Jupyter.
 type richState struct {
-	mu    sync.Mutex
-	board Board
-	gen   uint64
-	nonce string // makes display ids unique across kernels
+	mu     sync.Mutex
+	boards map[Board]richBoard
+	defs   int    // definitions so far, on any board
+	nonce  string // makes display ids unique across kernels
+}
+
+// richBoard is one board's display module: the board's generation when
+// it was defined, and which definition it is (its handles' numbers
+// start again at each).
+type richBoard struct {
+	gen uint64
+	def int
 }
 
 // generationer is a Board that says when its Python state may have been
@@ -33,50 +41,52 @@ func boardGeneration(b Board) uint64 {
 	return 0
 }
 
-// hasDisplay reports whether b has the display module now.
-func (s *Session) hasDisplay(b Board) bool {
+// displayDef returns which definition of the display module b has now,
+// 0 when it has none.
+func (s *Session) displayDef(b Board) int {
 	s.rich.mu.Lock()
 	defer s.rich.mu.Unlock()
-	return s.rich.board == b && s.rich.gen == boardGeneration(b)
+	if rb, ok := s.rich.boards[b]; ok && rb.gen == boardGeneration(b) {
+		return rb.def
+	}
+	return 0
 }
 
 // prepareDisplay defines the display module on b before a cell that may
-// use it (boardpy.NeedsDisplay), once per board state, and reports
-// whether b has it. Cells that do not need it cost nothing.
-func (s *Session) prepareDisplay(ctx context.Context, b Board, code string) (bool, error) {
-	if s.hasDisplay(b) {
-		return true, nil
-	}
-	if !boardpy.NeedsDisplay(code) {
-		return false, nil
+// use it (boardpy.NeedsDisplay), once per board state, and returns which
+// definition b has (0: none). Cells that do not need it cost nothing.
+func (s *Session) prepareDisplay(ctx context.Context, b Board, code string) (int, error) {
+	if def := s.displayDef(b); def != 0 || !boardpy.NeedsDisplay(code) {
+		return def, nil
 	}
 	if err := b.Exec(ctx, boardpy.DisplayShim, io.Discard, io.Discard); err != nil {
-		return false, err
+		return 0, err
 	}
 	s.rich.mu.Lock()
 	defer s.rich.mu.Unlock()
-	s.rich.board, s.rich.gen = b, boardGeneration(b)
-	if s.rich.nonce == "" {
+	if s.rich.boards == nil {
+		s.rich.boards = map[Board]richBoard{}
 		var r [6]byte
 		rand.Read(r[:])
 		s.rich.nonce = hex.EncodeToString(r[:])
 	}
-	return true, nil
+	s.rich.defs++
+	s.rich.boards[b] = richBoard{gen: boardGeneration(b), def: s.rich.defs}
+	return s.rich.defs, nil
 }
 
-// displayID is the Jupyter display id of the board's handle n: unique to
-// this kernel, board and board state, so that an update reaches the
-// display made by the same handle, in whichever cell it was shown.
-func (s *Session) displayID(n int) string {
-	s.rich.mu.Lock()
-	defer s.rich.mu.Unlock()
-	return fmt.Sprintf("iot-%s-%d-%d", s.rich.nonce, s.rich.gen, n)
+// displayID is the Jupyter display id of handle n of definition def:
+// unique to this kernel, board and board state, so that an update
+// reaches the display made by the same handle, in whichever cell.
+func (s *Session) displayID(def, n int) string {
+	return fmt.Sprintf("iot-%s-%d-%d", s.rich.nonce, def, n)
 }
 
 // boardDisplays shows the display frames of one board cell; the rich part
 // of its result is kept for the cell's execute_result.
 type boardDisplays struct {
 	s   *Session
+	def int // the board's definition of the module
 	out kernel.Output
 
 	mu     sync.Mutex
@@ -90,7 +100,7 @@ func (d *boardDisplays) show(f boardpy.Display) {
 		d.mu.Unlock()
 		return
 	}
-	d.out.Display(kernel.MIMEBundle(f.Data), nil, d.s.displayID(f.ID), f.Update)
+	d.out.Display(kernel.MIMEBundle(f.Data), nil, d.s.displayID(d.def, f.ID), f.Update)
 }
 
 // resultBundle is the cell's execute_result: the repr, with the rich

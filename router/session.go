@@ -278,10 +278,11 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		// Never run it somewhere else.
 		return magics.ErrNoBoard
 	}
-	rich, err := s.prepareDisplay(ctx, b, code)
+	def, err := s.prepareDisplay(ctx, b, code)
 	if err != nil {
 		return err
 	}
+	rich := def != 0
 	wrapped, _ := boardpy.WithResult(code)
 	if rich {
 		wrapped, _ = boardpy.WithRichResult(code)
@@ -299,7 +300,7 @@ func (s *Session) runBoard(ctx context.Context, code string, firstLine int, out 
 		cellOut = io.MultiWriter(cellOut, capture)
 	}
 	stdout := boardpy.NewResultFilter(cellOut)
-	displays := &boardDisplays{s: s, out: out}
+	displays := &boardDisplays{s: s, def: def, out: out}
 	var cellStdout io.Writer = stdout
 	if rich {
 		cellStdout = boardpy.NewDisplayFilter(stdout, displays.show)

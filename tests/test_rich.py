@@ -74,8 +74,8 @@ def test_time_report(kernel):
     out, msgs = run(kernel, '%%time\nimport time\ntime.sleep_ms(10)\nprint("done")\n6 * 7')
     assert re.fullmatch(
         r"done\n"
-        r"Wall time: [0-9.]+ [µm]?s\n"
-        r"Board time: [0-9.]+ [µm]?s \(time\.ticks_us\)\n"
+        r"Wall time: [0-9.]+ [nµm]?s\n"
+        r"Board time: [0-9.]+ [nµm]?s \(time\.ticks_us\)\n"
         r"Sent: [\d,]+ B, received: [\d,]+ B\n"
         r"Free heap: [\d,]+ B before, [\d,]+ B after, [\d,]+ B after gc\.collect\(\)\n", out), out
     assert of_type(msgs, "execute_result")[0]["data"]["text/plain"] == "42"
