@@ -356,7 +356,10 @@ func (s *Session) IsComplete(code string) (string, string) {
 	case c.Kind == HostCell:
 		status, indent = host.IsComplete(codeOnly(c))
 	case c.Kind == BoardCell:
-		return pysource.IsComplete(codeOnly(c))
+		status, indent = pysource.IsComplete(codeOnly(c))
+		if c.Magic == "" && !c.Timed {
+			return status, indent
+		}
 	}
 	if status != "complete" {
 		return status, indent
