@@ -5,6 +5,8 @@
 // mounted on the board whose files it asks the host for (Mount, Umount),
 // what a board says about itself (Describe) and its clock (Time, SetTime),
 // the wrapper that shows the value of a cell's last expression (WithResult),
+// the display module of board cells and its frames (DisplayShim,
+// DisplayFilter, ParseLiteral),
 // the names and values that completion and inspection show (Names,
 // Inspect), and the programs that copy %store values off and onto the
 // board (Dump, Define). Each is a Go function over an Execer, the one
@@ -14,7 +16,8 @@
 // Every global name these programs define starts with Prefix, and every
 // program removes what it defined, after a failure too where it can, so
 // a user's namespace holds none of them between cells; completion hides
-// them. Programs run on MicroPython 1.9 and later (and on CPython, which
+// them. The display module is the one exception: it keeps display and
+// _ik_D for as long as the board's state lasts. Programs run on MicroPython 1.9 and later (and on CPython, which
 // the tests use as a stand-in board). A micro:bit has about 9 KB of free
 // heap, in which the raw REPL holds a program's source while it compiles
 // it: a program gets only the helpers it uses (prelude), written tersely,

@@ -148,8 +148,9 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// cleanupCode deletes every global that starts with Prefix.
-const cleanupCode = `for _ik_n in [n for n in globals() if n.startswith('` + Prefix + `') and n != '_ik_n']:
+// cleanupCode deletes every global that starts with Prefix, but the
+// display module's _ik_D, which lasts as long as the board's state.
+const cleanupCode = `for _ik_n in [n for n in globals() if n.startswith('` + Prefix + `') and n not in ('_ik_n', '_ik_D')]:
  del globals()[_ik_n]
 globals().pop('_ik_n', None)
 `

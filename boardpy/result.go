@@ -20,6 +20,12 @@ const resultMark = "\x1e"
 // marks, for a ResultFilter, unless it is None. ok is false when the cell
 // does not end in an expression.
 func WithResult(code string) (wrapped string, ok bool) {
+	return withResult(code, "if _ik_r is not None:\n    print('"+`\x1e`+"' + repr(_ik_r) + '"+`\x1e`+"', end='')\n")
+}
+
+// withResult evaluates the last expression of code into _ik_r, then runs
+// show.
+func withResult(code, show string) (wrapped string, ok bool) {
 	body, expr, ok := pysource.SplitLastExpression(code)
 	if !ok {
 		return code, false
@@ -31,8 +37,7 @@ func WithResult(code string) (wrapped string, ok bool) {
 	}
 	// The newline before ")" keeps a trailing comment in expr harmless.
 	b.WriteString("_ik_r = (\n" + strings.TrimRight(expr, "\n") + "\n)\n")
-	b.WriteString("if _ik_r is not None:\n")
-	b.WriteString("    print('" + `\x1e` + "' + repr(_ik_r) + '" + `\x1e` + "', end='')\n")
+	b.WriteString(show)
 	b.WriteString("del _ik_r\n")
 	return b.String(), true
 }

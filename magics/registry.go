@@ -50,6 +50,9 @@ const (
 	// (line magics and !commands included); the magic changes how the
 	// session shows its output (%%plot).
 	BoardBody
+	// NestedBody is a cell of its own, which may start with a cell magic
+	// (%%time): the router parses it as a cell.
+	NestedBody
 )
 
 // LookupCell returns what the body of the cell magic name is ("host",
@@ -127,7 +130,7 @@ func (r *Registry) all() []Magic {
 		r.cd(), r.hostreset(),
 		r.ls(), r.cat(), r.cp(), r.rm(), r.mkdir(),
 		r.synctime(), r.gettime(),
-		r.plotLine(),
+		r.plotLine(), timeLine(),
 		r.rsync(), r.rdiff(), r.load(), r.capture(),
 		r.df(), r.tree(), r.sha256Magic(), r.mipMagic(),
 		r.mount(), r.umount(),

@@ -51,6 +51,7 @@ the kernel's working directory; :PATH names a file on the board.`,
 		plotCell(),
 		boardCell(),
 		bgCell(),
+		timeCell(),
 	}
 }
 

@@ -149,6 +149,16 @@ func (g guarded) HardReset(ctx context.Context, out io.Writer) error {
 func (g guarded) URL() string      { return g.c.url }
 func (g guarded) Protocol() string { return g.c.b.Protocol() }
 
+// underlying returns the board a cell's guard wraps: what holds the
+// board's own state (its generation, its byte counters), whichever cell
+// asks.
+func underlying(b magics.Board) magics.Board {
+	if g, ok := b.(guarded); ok {
+		return g.c.b
+	}
+	return b
+}
+
 // The link's optional powers pass through the guard, so that magics find
 // them as they would on the board itself: a file protocol (WebREPL's, for
 // package boardpy) and serving the board's requests (%mount).

@@ -42,6 +42,8 @@ type Cell struct {
 	Body     string // everything after the cell magic line (the whole cell for Board)
 	BodyLine int    // 1-based line where Body starts
 	Segments []Segment
+	// Timed is true under %%time: the cell is its body, measured.
+	Timed bool
 }
 
 // Parse splits a cell into its kind and segments; the magics package says
@@ -53,7 +55,9 @@ func Parse(code string) Cell {
 	first, rest, hasRest := strings.Cut(code, "\n")
 	if m, ok := strings.CutPrefix(strings.TrimRight(first, " \t\r"), "%%"); ok {
 		name, _, _ := strings.Cut(m, " ")
-		if body, ok := magics.LookupCell(name); ok {
+		if body, ok := magics.LookupCell(name); ok && body == magics.NestedBody && name == strings.TrimSpace(m) {
+			return nested(rest)
+		} else if ok {
 			c.Kind, c.Magic, c.BodyLine = MagicCell, m, 2
 			switch body {
 			case magics.GoBody:
@@ -73,6 +77,18 @@ func Parse(code string) Cell {
 	}
 	if c.Kind == BoardCell || c.Kind == HostCell {
 		c.Segments = splitSegments(c.Body, c.BodyLine, c.Kind == HostCell)
+	}
+	return c
+}
+
+// nested parses body, the lines below a %%time line, as a cell of its
+// own, timed, its lines numbered in the whole cell.
+func nested(body string) Cell {
+	c := Parse(body)
+	c.Timed = true
+	c.BodyLine++
+	for i := range c.Segments {
+		c.Segments[i].Line++
 	}
 	return c
 }

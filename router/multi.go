@@ -58,7 +58,7 @@ func (s *Session) runOnBoards(ctx context.Context, c Cell, env *cellEnv) error {
 
 	panes := make([]*pane, len(conns))
 	for i, bc := range conns {
-		panes[i] = newPane(env.out, bc, s.displayID("board-"+bc.name))
+		panes[i] = newPane(env.out, bc, s.paneID("board-"+bc.name))
 	}
 	var wg sync.WaitGroup
 	for i, bc := range conns {
@@ -92,8 +92,8 @@ func (s *Session) runOnBoards(ctx context.Context, c Cell, env *cellEnv) error {
 
 var errNoBoards = errors.New("no board is connected (%connect [--as NAME] NAME|URL connects one)")
 
-// displayID returns a display id no other output of this kernel uses.
-func (s *Session) displayID(what string) string {
+// paneID returns a display id no other output of this kernel uses.
+func (s *Session) paneID(what string) string {
 	return fmt.Sprintf("iotkernel-%s-%d", what, s.displays.Add(1))
 }
 

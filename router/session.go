@@ -84,7 +84,9 @@ type Session struct {
 	crashReconnected bool
 	goLine           atomic.Int32 // the cell line where the Go code being run starts
 
-	plot *magics.PlotOptions // %plot on: plot every board cell's output
+	plot   *magics.PlotOptions // %plot on: plot every board cell's output
+	rich   richState           // the board's display module
+	timing *boardTiming        // measures the board parts of a %%time cell, or nil
 
 	captureMu sync.Mutex
 	capture   io.Writer // %capture's copy of board cells' output, or nil
@@ -175,6 +177,14 @@ func (s *Session) Execute(ctx context.Context, code string, out kernel.Output) e
 	}
 	env := &cellEnv{s: s, out: out, host: c.Kind == HostCell, run: &cellRun{cell: s.cellNumber(out)}}
 	defer env.release()
+	if c.Timed {
+		return s.runTimed(ctx, c, env, code)
+	}
+	return s.runCell(ctx, c, env, code)
+}
+
+// runCell runs a parsed cell where its kind says.
+func (s *Session) runCell(ctx context.Context, c Cell, env *cellEnv, code string) error {
 	switch c.Kind {
 	case HostCell:
 		s.crash.Running(code)
@@ -205,6 +215,10 @@ func (s *Session) runSegments(ctx context.Context, c Cell, env *cellEnv, run fun
 		case Code:
 			err = run(ctx, seg.Text, seg.Line, env.out)
 		case LineMagic:
+			if code, ok := timedLine(seg.Text); ok {
+				err = s.runTimedLine(ctx, c.Kind, code, seg.Line, env, run)
+				break
+			}
 			name, _, _ := strings.Cut(strings.TrimSpace(seg.Text), " ")
 			err = magicOutOfMemory("%"+name, s.magics.Run(ctx, seg.Text, env))
 		case Shell:
@@ -262,8 +276,20 @@ func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out 
 		// With no board, never run it somewhere else.
 		return err
 	}
+	def, err := e.s.prepareDisplay(ctx, b, code)
+	if err != nil {
+		return err
+	}
+	rich := def != 0
 	wrapped, _ := boardpy.WithResult(code)
+	if rich {
+		wrapped, _ = boardpy.WithRichResult(code)
+	}
 	wrapped = strings.Repeat("\n", firstLine-1) + wrapped
+	timing := e.s.timing
+	if timing != nil {
+		wrapped = timing.wrap(ctx, b, wrapped)
+	}
 	e.s.captureMu.Lock()
 	capture := e.s.capture
 	e.s.captureMu.Unlock()
@@ -272,8 +298,13 @@ func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out 
 		cellOut = io.MultiWriter(cellOut, capture)
 	}
 	stdout := boardpy.NewResultFilter(cellOut)
+	displays := &boardDisplays{s: e.s, def: def, out: out}
+	var cellStdout io.Writer = stdout
+	if rich {
+		cellStdout = boardpy.NewDisplayFilter(stdout, displays.show)
+	}
 	cio := transport.IO{
-		Stdout: stdout,
+		Stdout: cellStdout,
 		// What a board prints after its first 0x04 is the traceback of
 		// the exception it raised: it comes back in the
 		// *transport.ExecError and is shown once, as the cell's error.
@@ -289,7 +320,14 @@ func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out 
 			return answer, err
 		},
 	}
-	if err := b.Run(ctx, wrapped, cio); err != nil {
+	if timing != nil {
+		timing.begin(b)
+	}
+	err = b.Run(ctx, wrapped, cio)
+	if timing != nil {
+		timing.end(ctx, b, err)
+	}
+	if err != nil {
 		var ee *transport.ExecError
 		if capture != nil && errors.As(err, &ee) {
 			io.WriteString(capture, strings.Join(ee.Traceback, "\n")+"\n")
@@ -297,7 +335,7 @@ func (e *cellEnv) runBoard(ctx context.Context, code string, firstLine int, out 
 		return err
 	}
 	if r, ok := stdout.Result(); ok {
-		out.Result(kernel.MIMEBundle{"text/plain": r}, nil)
+		out.Result(displays.resultBundle(r), nil)
 		if capture != nil {
 			io.WriteString(capture, r+"\n")
 		}
@@ -319,7 +357,10 @@ func (s *Session) IsComplete(code string) (string, string) {
 	case c.Kind == HostCell:
 		status, indent = host.IsComplete(codeOnly(c))
 	case c.Kind == BoardCell:
-		return pysource.IsComplete(codeOnly(c))
+		status, indent = pysource.IsComplete(codeOnly(c))
+		if c.Magic == "" && !c.Timed {
+			return status, indent
+		}
 	}
 	if status != "complete" {
 		return status, indent

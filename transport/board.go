@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -113,6 +114,46 @@ type Board struct {
 	window   int  // raw-paste window size; 0 when the board has no raw-paste
 	probed   bool // raw-paste support is known
 	hasInput bool // the input() shim is defined on the board
+
+	// generation counts the times the board may have lost its Python
+	// state; sent and received count the link's bytes, over every link.
+	generation     atomic.Uint64
+	sent, received atomic.Int64
+}
+
+// lostState notes that the board's variables and shims may be gone. The
+// caller holds the turn.
+func (b *Board) lostState() {
+	b.hasInput = false
+	b.generation.Add(1)
+}
+
+// Generation changes whenever the board may have lost its Python state
+// (a new link, a reset): what the kernel defines on a board for later
+// cells is defined again when it changed. Safe for concurrent use.
+func (b *Board) Generation() uint64 { return b.generation.Load() }
+
+// Traffic returns the bytes written to and read from the board's links
+// since it was opened (the raw REPL's framing included). Safe for
+// concurrent use.
+func (b *Board) Traffic() (sent, received int64) { return b.sent.Load(), b.received.Load() }
+
+// countingLink counts the bytes that pass through a link.
+type countingLink struct {
+	io.ReadWriteCloser
+	sent, received *atomic.Int64
+}
+
+func (l countingLink) Read(p []byte) (int, error) {
+	n, err := l.ReadWriteCloser.Read(p)
+	l.received.Add(int64(n))
+	return n, err
+}
+
+func (l countingLink) Write(p []byte) (int, error) {
+	n, err := l.ReadWriteCloser.Write(p)
+	l.sent.Add(int64(n))
+	return n, err
 }
 
 // Open opens the link named by url and enters the raw REPL (which
@@ -173,7 +214,7 @@ func newBoard(url string, dial dialFunc, opts Options) *Board {
 // start installs lk as the board's link and brings the board to the raw
 // prompt, learning once whether it offers raw-paste.
 func (b *Board) start(ctx context.Context, lk link) error {
-	c := newConn(lk.rw)
+	c := newConn(countingLink{lk.rw, &b.sent, &b.received})
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -182,7 +223,7 @@ func (b *Board) start(ctx context.Context, lk link) error {
 	}
 	b.c, b.lk = c, lk
 	b.mu.Unlock()
-	b.hasInput = false // a new link: the board may have restarted
+	b.lostState() // a new link: the board may have restarted
 	// A process board just started runs no user code: a Ctrl-C, which
 	// the pty turns into SIGINT, could kill it before it is ready.
 	if err := b.enterRaw(ctx, c, !lk.process, nil); err != nil {

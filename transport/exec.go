@@ -65,7 +65,7 @@ func (b *Board) Run(ctx context.Context, code string, cio IO) error {
 		err = b.runIO(ctx, code, cio)
 	}
 	if errors.Is(err, ErrStateLost) {
-		b.hasInput = false
+		b.lostState()
 	}
 	return err
 }

@@ -18,7 +18,7 @@ func (b *Board) SoftReset(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer b.release()
-	b.hasInput = false
+	b.lostState()
 	if _, lk := b.current(); lk.process {
 		return b.restart(ctx)
 	}
@@ -102,7 +102,7 @@ func (b *Board) HardReset(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer b.release()
-	b.hasInput = false
+	b.lostState()
 	c, lk := b.current()
 	if lk.process {
 		return b.restart(ctx)
