@@ -14,8 +14,8 @@ import (
 
 // BenchmarkLongSession runs 10,000 silent cells (1+1) in one interpreter,
 // as a long notebook session would, and reports a trivial cell's round
-// trip at cell 100 and at cell 10,000 (each the median of the 100 cells
-// from there, so that a busy moment of the machine does not count), their
+// trip at cell 100 and at cell 10,000 (each the 10th percentile of the 200
+// cells from there, which a busy machine disturbs least), their
 // ratio, and how much the process's resident memory grew per cell in
 // between (after returning garbage to the system at both ends, so that it
 // counts what the interpreter keeps). It ignores b.N: run it with
@@ -24,7 +24,7 @@ func BenchmarkLongSession(b *testing.B) {
 	const (
 		cells  = 10000
 		early  = 100
-		window = 100
+		window = 200
 	)
 	in, err := New(Options{})
 	if err != nil {
@@ -40,25 +40,25 @@ func BenchmarkLongSession(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	// median runs n cells and returns the median of their round trips.
-	median := func(n int) time.Duration {
+	// low runs n cells and returns the 10th percentile of their round trips.
+	low := func(n int) time.Duration {
 		rts := make([]time.Duration, n)
 		for i := range rts {
 			rts[i] = eval()
 		}
 		slices.Sort(rts)
-		return rts[n/2]
+		return rts[n/10]
 	}
 	b.ResetTimer()
 	for range early - 1 {
 		eval()
 	}
-	earlyRT := median(window)
+	earlyRT := low(window)
 	earlyRSS := settledRSS(b)
 	for range cells - early - 2*window + 1 {
 		eval()
 	}
-	lateRT := median(window)
+	lateRT := low(window)
 	b.StopTimer()
 	lateRSS := settledRSS(b)
 	b.ReportMetric(float64(earlyRT.Microseconds())/1000, "ms/cell@100")

@@ -45,20 +45,26 @@ func recursionValue(depth int, where string) string {
 func (in *Interp) goPanic(p interp.GoPanic) {
 	in.mu.Lock()
 	w, current := in.io.Stderr, in.cells
-	var src string
 	cell, line := cellLine(p.Pos.Filename, p.Pos.Line)
-	if lines := in.srcs[cell]; line >= 1 && line <= len(lines) {
-		src = strings.TrimSpace(lines[line-1])
+	src := in.srcLine(cell, line)
+	var frames []string
+	for _, f := range p.Frames {
+		m := panicLine.FindStringSubmatch(f)
+		if m == nil || m[1] == "" {
+			continue
+		}
+		c, _ := strconv.Atoi(m[1])
+		l, _ := strconv.Atoi(m[2])
+		fn := strings.TrimPrefix(strings.TrimSuffix(m[4], "(...)"), "main.")
+		frame := fmt.Sprintf("at %s, in %s", placeName(c, l, current), fn)
+		if s := in.srcLine(c, l); s != "" {
+			frame += ": " + s
+		}
+		frames = append(frames, frame)
 	}
 	in.mu.Unlock()
 
-	where := fmt.Sprintf("line %d of an earlier cell", line)
-	switch {
-	case cell == current:
-		where = fmt.Sprintf("line %d of this cell", line)
-	case cell == 0:
-		where = "an unknown place"
-	}
+	where := placeName(cell, line, current)
 	var b strings.Builder
 	if p.Callback {
 		fmt.Fprintf(&b, "panic in a function that Go code called on a goroutine of its own (the function is at %s): %v\n", where, p.Value)
@@ -67,6 +73,9 @@ func (in *Interp) goPanic(p interp.GoPanic) {
 	}
 	if src != "" {
 		fmt.Fprintf(&b, "    %s\n", src)
+	}
+	for _, f := range foldRepeats(frames) {
+		b.WriteString("  " + f + "\n")
 	}
 	var depth interp.CallDepthError
 	if err, ok := p.Value.(error); ok && errors.As(err, &depth) {
@@ -82,6 +91,25 @@ func (in *Interp) goPanic(p interp.GoPanic) {
 		// so that the client sees the request fail, not an empty 200.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// placeName names line of cell for a report shown in cell current.
+func placeName(cell, line, current int) string {
+	switch cell {
+	case current:
+		return fmt.Sprintf("line %d of this cell", line)
+	case 0:
+		return "an unknown place"
+	}
+	return fmt.Sprintf("line %d of an earlier cell", line)
+}
+
+// srcLine returns line of cell, trimmed; "" if unknown. in.mu is held.
+func (in *Interp) srcLine(cell, line int) string {
+	if lines := in.srcs[cell]; line >= 1 && line <= len(lines) {
+		return strings.TrimSpace(lines[line-1])
+	}
+	return ""
 }
 
 // cellLine reads the cell number from a position's file name (cellN/cell.go).

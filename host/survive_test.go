@@ -48,6 +48,8 @@ func TestAfterFuncPanicIsReported(t *testing.T) {
 	waitFor(t, "the report", func() bool { return strings.Contains(rec.stderr.String(), "kept") })
 	want := "panic in a function that Go code called on a goroutine of its own (the function is at line 3 of this cell): x\n" +
 		"    time.AfterFunc(10*time.Millisecond, func() {\n" +
+		"  at line 2 of this cell, in func: boom := func() { panic(\"x\") }\n" +
+		"  at line 4 of this cell, in func.func: boom()\n" +
 		"The goroutine ended; the kernel and its definitions are kept.\n"
 	if got := rec.stderr.String(); got != want {
 		t.Errorf("stderr = %q, want %q", got, want)
@@ -148,7 +150,12 @@ func TestRecursionInGoroutineIsReported(t *testing.T) {
 	mustEval(t, in, `func f(n int) int { return f(n+1) + 1 }`)
 	_, rec := mustEval(t, in, "x := 1\ngo f(0)")
 	want := "panic in a goroutine started at line 2 of this cell: maximum call depth exceeded (500 interpreted calls deep)\n" +
-		"    go f(0)\n(runaway recursion, stopped)\n"
+		"    go f(0)\n" +
+		"  at line 1 of an earlier cell, in f: func f(n int) int { return f(n+1) + 1 }\n" +
+		"  at line 1 of an earlier cell, in f: func f(n int) int { return f(n+1) + 1 }\n" +
+		"  at line 1 of an earlier cell, in f: func f(n int) int { return f(n+1) + 1 }\n" +
+		"  [previous line repeated 497 more times]\n" +
+		"(runaway recursion, stopped)\n"
 	waitFor(t, "the report", func() bool { return strings.Contains(rec.stderr.String(), "kept") })
 	if got := rec.stderr.String(); !strings.HasPrefix(got, want) {
 		t.Errorf("stderr = %q, want it to start with %q", got, want)

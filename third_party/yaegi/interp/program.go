@@ -140,7 +140,7 @@ func (interp *Interpreter) CompileAST(n ast.Node) (*Program, error) {
 func (interp *Interpreter) Execute(p *Program) (res reflect.Value, err error) {
 	if interp.opt.onGoPanic != nil {
 		// Callbacks on this goroutine let their panics unwind to here.
-		g, _ := enter()
+		g, _ := enter(false)
 		defer leave(g)
 	}
 	defer func() {

@@ -214,12 +214,16 @@ func runCfg(n *node, f *frame, funcNode, callNode *node) {
 			// at each frame nests the panics, which made unwinding n frames
 			// cost n² or worse.
 			f.mutex.Unlock()
-			fmt.Fprintln(n.interp.stderr, n.cfgErrorf("panic: %s(...)", panicFunc(n.scope)))
+			n.interp.panicFrame(n.cfgErrorf("panic: %s(...)", panicFunc(n.scope)))
 			return
 		}
 		f.recovered = recover()
+		panicking := f.recovered != nil
 		for _, val := range f.deferred {
 			val[0].Call(val[1:])
+		}
+		if panicking && f.recovered == nil && n.interp.opt.onGoPanic != nil {
+			takeFrames(getg()) // recovered: its traceback will not be reported
 		}
 		if f.recovered != nil {
 			oNode := originalExecNode(n, exec)
@@ -231,7 +235,7 @@ func runCfg(n *node, f *frame, funcNode, callNode *node) {
 			// suppress the logging here accordingly, to get a similar and consistent
 			// behavior.
 			if !ok || errorer.Error() != errAbortHandler.Error() {
-				fmt.Fprintln(n.interp.stderr, oNode.cfgErrorf("panic: %s(...)", panicFunc(oNode.scope)))
+				n.interp.panicFrame(oNode.cfgErrorf("panic: %s(...)", panicFunc(oNode.scope)))
 			}
 			f.mutex.Unlock()
 			panic(f.recovered)

@@ -23,6 +23,9 @@ type GoPanic struct {
 	// interpreted function is defined.
 	Pos      token.Position
 	Callback bool
+	// Frames are the traceback lines of the panic, innermost first, that
+	// the interpreter would otherwise have written to Options.Stderr.
+	Frames []string
 }
 
 // CallDepthError is the value of the panic raised by a call that would
@@ -47,11 +50,11 @@ func (interp *Interpreter) checkDepth(depth int) {
 // is set. goStmt is the go statement.
 func (interp *Interpreter) runGoroutine(goStmt *node, fn func()) {
 	if interp.opt.onGoPanic != nil {
-		g, _ := enter()
+		g, _ := enter(true)
 		defer leave(g)
 		defer func() {
 			if r := recover(); r != nil {
-				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(goStmt.pos)})
+				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(goStmt.pos), Frames: takeFrames(g)})
 			}
 		}()
 	}
@@ -75,12 +78,12 @@ func runFunc(start *node, fr *frame, def, call *node, active *int64) {
 		runCfg(start, fr, def, call)
 		return
 	}
-	g, first := enter()
+	g, first := enter(true)
 	defer leave(g)
 	if first {
 		defer func() {
 			if r := recover(); r != nil {
-				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(def.pos), Callback: true})
+				interp.opt.onGoPanic(GoPanic{Value: r, Pos: interp.fset.Position(def.pos), Callback: true, Frames: takeFrames(g)})
 			}
 		}()
 	}
@@ -92,26 +95,69 @@ func runFunc(start *node, fr *frame, def, call *node, active *int64) {
 // frame below will recover a panic. Goroutines are told apart by getg.
 var entered = struct {
 	sync.Mutex
-	n map[uintptr]int
-}{n: map[uintptr]int{}}
+	g map[uintptr]*goState
+}{g: map[uintptr]*goState{}}
+
+type goState struct {
+	calls   int
+	reports bool     // the first call reports a panic to OnGoPanic
+	frames  []string // traceback lines of a panic on its way there
+}
 
 // enter counts a call into the interpreter on the running goroutine, and
-// reports whether it is the only one. The caller must call leave(g).
-func enter() (g uintptr, first bool) {
+// reports whether it is the first; reports tells whether that call would
+// hand a panic to OnGoPanic. The caller must call leave(g).
+func enter(reports bool) (g uintptr, first bool) {
 	g = getg()
 	entered.Lock()
-	n := entered.n[g]
-	entered.n[g] = n + 1
+	st := entered.g[g]
+	if st == nil {
+		st = &goState{reports: reports}
+		entered.g[g] = st
+	}
+	st.calls++
+	first = st.calls == 1
 	entered.Unlock()
-	return g, n == 0
+	return g, first
 }
 
 func leave(g uintptr) {
 	entered.Lock()
-	if n := entered.n[g] - 1; n > 0 {
-		entered.n[g] = n
-	} else {
-		delete(entered.n, g)
+	if st := entered.g[g]; st != nil {
+		if st.calls--; st.calls == 0 {
+			delete(entered.g, g)
+		}
 	}
 	entered.Unlock()
+}
+
+// panicFrame writes one traceback line of a panic unwinding: to
+// Options.Stderr, or, on a goroutine whose panics go to OnGoPanic, to
+// the report.
+func (interp *Interpreter) panicFrame(line error) {
+	if interp.opt.onGoPanic != nil {
+		g := getg()
+		entered.Lock()
+		st := entered.g[g]
+		if st != nil && st.reports {
+			st.frames = append(st.frames, line.Error())
+			entered.Unlock()
+			return
+		}
+		entered.Unlock()
+	}
+	fmt.Fprintln(interp.stderr, line)
+}
+
+// takeFrames returns the traceback lines kept for goroutine g's panic.
+func takeFrames(g uintptr) []string {
+	entered.Lock()
+	defer entered.Unlock()
+	st := entered.g[g]
+	if st == nil {
+		return nil
+	}
+	frames := st.frames
+	st.frames = nil
+	return frames
 }
