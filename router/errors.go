@@ -22,6 +22,7 @@ func cellError(err error) error {
 	var (
 		ce      *kernel.CellError
 		panicE  *host.PanicError
+		recur   *host.RecursionError
 		compile *host.CompileError
 		exit    *host.ExitError
 		board   *transport.ExecError
@@ -69,6 +70,10 @@ func cellError(err error) error {
 		}}
 	case errors.As(err, &stuck):
 		return textError("HostBlockedError", stuck.Error()+".\n"+stuck.Advice())
+	case errors.As(err, &recur):
+		// Its value reads "RecursionError: maximum call depth...".
+		tb := append([]string{recur.Value}, recur.Traceback...)
+		return &kernel.CellError{Name: "RecursionError", Value: strings.TrimPrefix(recur.Value, "RecursionError: "), Traceback: tb}
 	case errors.As(err, &panicE):
 		tb := append([]string{"panic: " + panicE.Value}, panicE.Traceback...)
 		return &kernel.CellError{Name: "panic", Value: panicE.Value, Traceback: tb}
