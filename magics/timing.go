@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 )
 
 const timeDetail = `%%time goes alone on a cell's first line, above the cell it times,
@@ -31,7 +32,11 @@ func timeCell() Magic {
 		Body:    NestedBody,
 		// Only a %%time line with arguments reaches here: the router
 		// runs the others itself.
-		RunCell: func(r *Registry, _ context.Context, _ Env, args, _ string) error {
+		RunCell: func(r *Registry, _ context.Context, env Env, args, _ string) error {
+			if args == "-h" || args == "--help" {
+				_, err := io.WriteString(env.Stdout(), r.Usage("%time"))
+				return err
+			}
 			m := r.magics["%time"]
 			return &UsageError{Magic: "%time", Err: errors.New("takes no arguments: put it alone on the first line, above the cell it times"), Usage: synopsis(m)}
 		},
