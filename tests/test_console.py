@@ -72,7 +72,11 @@ def console():
     if os.environ.get("JUPYTER_DATA_DIR"):
         exports += " JUPYTER_DATA_DIR=" + os.environ["JUPYTER_DATA_DIR"]
     tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50",
-         "env %s jupyter-console --kernel iot; sleep 600" % exports)
+         # The console gives up on is_complete after 1 s and then treats
+         # the kernel as one without it; a loaded test machine may answer
+         # later, so allow it 30 s (the kernel answers at once when idle).
+         "env %s jupyter-console --kernel iot "
+         "--ZMQTerminalInteractiveShell.kernel_is_complete_timeout=30; sleep 600" % exports)
     try:
         wait_for(r"^In \[1\]: ")
         yield
