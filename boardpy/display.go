@@ -1,7 +1,6 @@
 package boardpy
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -105,54 +104,27 @@ type Display struct {
 // the writing goroutine, after the text before them was written. It is
 // safe for concurrent use.
 type DisplayFilter struct {
-	w    io.Writer
-	show func(Display)
-
-	mu    sync.Mutex
-	in    bool
-	frame bytes.Buffer
+	mu sync.Mutex
+	f  frames
 }
 
 // NewDisplayFilter returns a DisplayFilter writing text to w and calling
 // show for each frame.
 func NewDisplayFilter(w io.Writer, show func(Display)) *DisplayFilter {
-	return &DisplayFilter{w: w, show: show}
+	return &DisplayFilter{f: frames{mark: displayMark[0], w: w, max: maxFrame, onFrame: func(b []byte) {
+		show(ParseDisplay(string(b)))
+	}}}
 }
 
 // maxFrame bounds a frame held in memory; a larger one (or one never
-// closed) is dropped with a note rather than grown without end.
+// closed) is cut there, and fails to decode, rather than grown without
+// end.
 const maxFrame = 64 << 20
 
 func (f *DisplayFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, displayMark[0])
-		if i < 0 {
-			if f.in {
-				if f.frame.Len()+len(p) <= maxFrame {
-					f.frame.Write(p)
-				}
-				return n, nil
-			}
-			_, err := f.w.Write(p)
-			return n, err
-		}
-		if f.in {
-			f.frame.Write(p[:i])
-			d := ParseDisplay(f.frame.String())
-			f.frame.Reset()
-			f.show(d)
-		} else if i > 0 {
-			if _, err := f.w.Write(p[:i]); err != nil {
-				return n, err
-			}
-		}
-		f.in = !f.in
-		p = p[i+1:]
-	}
-	return n, nil
+	return f.f.write(p)
 }
 
 // ParseDisplay decodes one frame's text (between the marks). A frame it

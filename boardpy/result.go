@@ -1,7 +1,6 @@
 package boardpy
 
 import (
-	"bytes"
 	"io"
 	"strings"
 	"sync"
@@ -46,48 +45,30 @@ func withResult(code, show string) (wrapped string, ok bool) {
 // except the text between result marks, which it keeps as the cell's
 // result. It is safe for concurrent use.
 type ResultFilter struct {
-	w io.Writer
-
 	mu     sync.Mutex
-	in     bool // inside the marks
-	result bytes.Buffer
+	f      frames
+	result string
 	found  bool
 }
 
 func (f *ResultFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, resultMark[0])
-		if i < 0 {
-			if f.in {
-				f.result.Write(p)
-				return n, nil
-			}
-			_, err := f.w.Write(p)
-			return n, err
-		}
-		if f.in {
-			f.result.Write(p[:i])
-			f.found = true
-		} else if i > 0 {
-			if _, err := f.w.Write(p[:i]); err != nil {
-				return n, err
-			}
-		}
-		f.in = !f.in
-		p = p[i+1:]
-	}
-	return n, nil
+	return f.f.write(p)
 }
 
 // NewResultFilter returns a ResultFilter that writes to w.
-func NewResultFilter(w io.Writer) *ResultFilter { return &ResultFilter{w: w} }
+func NewResultFilter(w io.Writer) *ResultFilter {
+	f := &ResultFilter{}
+	f.f = frames{mark: resultMark[0], w: w, onFrame: func(b []byte) {
+		f.result, f.found = string(b), true
+	}}
+	return f
+}
 
 // Result returns the captured repr, if a whole one was seen.
 func (f *ResultFilter) Result() (string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.result.String(), f.found && !f.in
+	return f.result, f.found && !f.f.in
 }
