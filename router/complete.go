@@ -28,6 +28,15 @@ func (s *Session) Complete(ctx context.Context, code string, cursor int) kernel.
 	if m, ok := strings.CutPrefix(line, "%"); ok && !strings.ContainsAny(m, " \t") {
 		return s.completeMagic(m, lineStart+1, cursor)
 	}
+	if word, ok := boardNameArg(line); ok {
+		var matches []string
+		for _, n := range s.connectedNames() {
+			if strings.HasPrefix(n, word) && !strings.HasPrefix(word, "-") {
+				matches = append(matches, n)
+			}
+		}
+		return kernel.Completion{Matches: matches, CursorStart: cursor - utf8.RuneCountInString(word), CursorEnd: cursor}
+	}
 	c := Parse(code)
 	switch c.Kind {
 	case HostCell:
@@ -155,4 +164,17 @@ func (s *Session) askBoard(ctx context.Context, query func(context.Context, Boar
 	if err := query(ctx, b); err != nil {
 		s.log.Debug("board query", "err", err)
 	}
+}
+
+// boardNameArg reports whether the cursor, at the end of line, is in an
+// argument that names a connected board (%use, %disconnect, %%board,
+// %%bg), and returns what of it is typed (a flag, "-...", completes to
+// nothing).
+func boardNameArg(line string) (word string, ok bool) {
+	for _, p := range []string{"%use ", "%disconnect ", "%%board ", "%%bg "} {
+		if strings.HasPrefix(line, p) {
+			return line[strings.LastIndexAny(line, " \t")+1:], true
+		}
+	}
+	return "", false
 }

@@ -115,3 +115,24 @@ func TestSameLinkTwice(t *testing.T) {
 		t.Errorf("%%boards lists a's link %d times:\n%s", n, rec.stdout.String())
 	}
 }
+
+func TestCompleteBoardNames(t *testing.T) {
+	s := fakeSession(t, "alpha", "beta", "alps")
+	tests := []struct {
+		code  string
+		want  []string
+		start int
+	}{
+		{"%use al", []string{"alpha", "alps"}, 5},
+		{"%disconnect b", []string{"beta"}, 12},
+		{"%%board alpha b", []string{"beta"}, 14},
+		{"%%bg ", []string{"alpha", "beta", "alps"}, 5},
+		{"%%board --a", nil, 0},
+	}
+	for _, tt := range tests {
+		c := s.Complete(context.Background(), tt.code, len(tt.code))
+		if strings.Join(c.Matches, ",") != strings.Join(tt.want, ",") || (tt.want != nil && (c.CursorStart != tt.start || c.CursorEnd != len(tt.code))) {
+			t.Errorf("Complete(%q) = %v at %d..%d, want %v at %d", tt.code, c.Matches, c.CursorStart, c.CursorEnd, tt.want, tt.start)
+		}
+	}
+}
