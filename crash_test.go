@@ -162,7 +162,7 @@ func TestCrashReportAfterFatalError(t *testing.T) {
 		{"mutex", "var mu sync.Mutex\nmu.Unlock()", "fatal error: sync: unlock of unlocked mutex", 4},
 		{"memory", "b := make([]byte, 1<<40)\nb[0] = 1", "fatal error: runtime: out of memory", 3},
 		// The goroutines die while the cell sleeps on line 5.
-		{"map", "m := map[int]int{}\nfor i := 0; i < 4; i++ { go func() { for j := 0; ; j++ { m[j%64] = j } }() }\ntime.Sleep(time.Minute)", "fatal error: concurrent map writes", 5},
+		{"map", "m := map[int]int{}\nfor i := 0; i < 4; i++ { go func() { time.Sleep(100 * time.Millisecond); for j := 0; ; j++ { m[j%64] = j } }() }\ntime.Sleep(time.Minute)", "fatal error: concurrent map writes", 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

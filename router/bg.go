@@ -88,7 +88,8 @@ func (s *Session) runBackground(c Cell, env *cellEnv) error {
 		benv.release()
 		stop()
 		b.end, b.err = time.Now(), err
-		close(b.done)
+		// The cell shows how it ended before %bg wait hears of it.
+		defer close(b.done)
 		if err == nil {
 			return
 		}
