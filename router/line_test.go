@@ -73,4 +73,26 @@ func TestParallelOverSerialLines(t *testing.T) {
 		t.Fatalf("%d displays, want 3 panes and the summary", len(rec.displays))
 	}
 	t.Logf("a b c at once: %v (%.2fx the slowest alone)", total, total.Seconds()/slowest.Seconds())
+
+	// board.Eval("1+1") against a trivial board cell, on the same line.
+	g := goBoards{s}
+	if _, err := g.Eval(context.Background(), "a", "1+1"); err != nil { // defines the helpers
+		t.Fatal(err)
+	}
+	const rounds = 20
+	start = time.Now()
+	for range rounds {
+		if v, err := g.Eval(context.Background(), "a", "1+1"); err != nil || v != 2 {
+			t.Fatalf("Eval: %v, %v", v, err)
+		}
+	}
+	eval := time.Since(start) / rounds
+	start = time.Now()
+	for range rounds {
+		if _, ce := runCell(t, s, context.Background(), "%%board a\n1+1"); ce != nil {
+			t.Fatal(ce)
+		}
+	}
+	cell := time.Since(start) / rounds
+	t.Logf("board.Eval(\"a\", \"1+1\"): %v; the cell 1+1: %v (%.2fx)", eval, cell, eval.Seconds()/cell.Seconds())
 }
