@@ -10,7 +10,6 @@ import (
 	"github.com/iotkernel/iotkernel/store"
 )
 
-
 func TestEvalRoundTrip(t *testing.T) {
 	b := localBoard(t)
 	ctx := context.Background()
