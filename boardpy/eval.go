@@ -14,25 +14,31 @@ import (
 // moment it takes to print it.
 const evalName = "_ik_e"
 
-// noHelpers is what evalCode prints, alone on its line, when the dump
-// helpers are gone from the board (a reset, or a clean-up deleting every
+// noHelpers is what evalCode prints, alone on its line, when the eval
+// helper is gone from the board (a reset, or a clean-up deleting every
 // _ik_ name).
-const noHelpers = "_ik_: no dump helpers"
+const noHelpers = "_ik_: no eval helper"
 
-// evalCode evaluates expr and prints its value as a dump record, with
-// the dump helpers Dump defines (and Eval leaves on the board), or prints
-// noHelpers when they are gone.
+// evalHelper, defined once on the board after the dump helpers, prints
+// the value of its argument as the dump record of evalName: each Eval
+// then sends a line or two. It prints noHelpers instead when the dump
+// helpers are gone (%store's Dump deletes them after its own use); it
+// keeps its own reference to the builtins, which Dump deletes too.
+var evalHelper = "def _ik_ev(x,B=_ik_B):\n g=B.globals()\n if '_ik_store_dump' not in g:\n  B.print(" + pysource.Str(noHelpers) +
+	")\n  return\n g[" + pysource.Str(evalName) + "]=x\n try:\n  _ik_store_dump([" +
+	pysource.Str(evalName) + "],[]," + pysource.Str(store.DumpBegin) + "," + pysource.Str(store.DumpEnd) +
+	")\n finally:\n  del g[" + pysource.Str(evalName) + "]\n"
+
+// evalCode evaluates expr and prints its value through the eval helper,
+// or prints noHelpers when the helper is gone.
 func evalCode(expr string) string {
-	return "if '_ik_store_dump' not in globals():\n print(" + pysource.Str(noHelpers) + ")\nelse:\n try:\n  " +
-		evalName + "=(\n" + expr + "\n)\n  _ik_store_dump([" + pysource.Str(evalName) + "],[]," +
-		pysource.Str(store.DumpBegin) + "," + pysource.Str(store.DumpEnd) +
-		")\n finally:\n  globals().pop(" + pysource.Str(evalName) + ",None)\n"
+	return "if '_ik_ev' in globals():_ik_ev((\n" + expr + "\n))\nelse:print(" + pysource.Str(noHelpers) + ")\n"
 }
 
 // Eval evaluates the Python expression expr on the board and returns its
 // value, read as %store reads a variable: one round trip once the dump
-// helpers are on the board, which the first call (and the first after
-// they were deleted) defines, in three more. An exception the
+// helpers and the eval helper are on the board, which the first call (and
+// the first after they were deleted) defines, in four more. An exception the
 // expression raises is the Execer's error; a value of a type the
 // store cannot hold is a *store.VarError.
 func Eval(ctx context.Context, ex Execer, expr string) (store.Value, error) {
@@ -42,7 +48,7 @@ func Eval(ctx context.Context, ex Execer, expr string) (store.Value, error) {
 	var out strings.Builder
 	err := ex.Exec(ctx, evalCode(expr), &out, nil)
 	if err == nil && strings.TrimSpace(out.String()) == noHelpers {
-		for _, step := range dumpSteps {
+		for _, step := range append(dumpSteps[:len(dumpSteps):len(dumpSteps)], evalHelper) {
 			if err := ex.Exec(ctx, step, nil, nil); err != nil {
 				return store.Value{}, fmt.Errorf("eval: define the dump helpers: %w", err)
 			}
