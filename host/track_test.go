@@ -42,13 +42,32 @@ func listening(addr string) bool {
 	return true
 }
 
-// bound reports whether addr's port is taken, without connecting.
+// bound reports whether something listens on addr's port, without
+// connecting (which would end the Accept under test) and without binding
+// the port itself (which would make the cell's own Listen fail if it came
+// at that moment): it reads the kernel's table of TCP sockets.
 func bound(addr string) bool {
-	l, err := net.Listen("tcp", addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return true
+		return false
 	}
-	l.Close()
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return false
+	}
+	table, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false
+	}
+	// Each line: "sl local_address rem_address st ...", the local
+	// address as HEXIP:HEXPORT, st 0A for LISTEN.
+	want := fmt.Sprintf(":%04X", p)
+	for _, line := range strings.Split(string(table), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+			return true
+		}
+	}
 	return false
 }
 
