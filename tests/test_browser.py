@@ -10,6 +10,7 @@ testdata/artifacts/browser-http-server.png. npm installs playwright-core
 from the lock file; no browser is ever downloaded.
 """
 import json
+import re
 import os
 import secrets
 import shutil
@@ -169,3 +170,32 @@ def test_live_plot_in_chromium(playwright, notebook_server):
     for shot in (result["midScreenshot"], result["screenshot"]):
         with open(shot, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_two_boards_notebook_in_chromium(playwright, notebook_server):
+    """Notebook 5 after Run All in the real browser: two boards, the server
+    in the background (its output arrives under its own cell after the
+    cells below it ran), Go's table of readings updated in place."""
+    url, token, root, _ = notebook_server
+    nb = nbformat.read(os.path.join(REPO, "notebooks", "5-two-boards.ipynb"), as_version=4)
+    port = rt.free_port()
+    rt.parameterize(nb, PORT=port, READINGS=3)
+    nbformat.write(nb, os.path.join(root, "5-two-boards.ipynb"))
+    env = dict(os.environ, JUPYTER_URL=url, JUPYTER_TOKEN=token, NOTEBOOK="5-two-boards.ipynb",
+               ARTIFACTS=ARTIFACTS, CHROMIUM=CHROMIUM, SHOT="browser-two-boards.png",
+               EXPECT="collected 3 readings from both boards")
+    proc = subprocess.run(["node", "run-all-notebook.mjs"], cwd=playwright, env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert lines, "the browser script printed nothing:\n" + proc.stderr
+    result = json.loads(lines[-1])
+    assert proc.returncode == 0 and result["ok"], "%s\n%s" % (result.get("error"), proc.stderr)
+    assert result["errors"] == [], result["errors"]
+    text = result["text"]
+    assert "Connected to server @ local" in text and "Connected to client @ local" in text, text
+    # The table of readings, one row per reading, shown once.
+    assert len(re.findall(r"^1\t\d+\.\d\t\d+\.\d$", text, re.M)) == 1, text
+    assert re.search(r"^3\t\d+\.\d\t\d+\.\d$", text, re.M), text
+    with open(result["screenshot"], "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert rt.port_is_free(port)
