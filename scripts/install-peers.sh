@@ -83,7 +83,7 @@ cat >"$JUPYTER_DATA_DIR/kernels/gophernotes/kernel.json" <<EOF
  "env": {"GOROOT": "/nonexistent", "PATH": "/usr/bin:/bin"}}
 EOF
 cat >"$JUPYTER_DATA_DIR/kernels/gonb/kernel.json" <<EOF
-{"argv": ["$bin/gonb", "--kernel", "{connection_file}", "--logtostderr=false", "--log_dir=$peers/logs", "--raw_error"],
+{"argv": ["$bin/gonb", "--kernel", "{connection_file}", "--logtostderr=false", "--log_dir=$peers/logs", "--stderrthreshold=FATAL", "--raw_error"],
  "display_name": "Go (gonb $GONB_VERSION)", "language": "go",
  "env": {"PATH": "$bin:$goroot_bin:/usr/local/bin:/usr/bin:/bin"}}
 EOF
