@@ -35,7 +35,10 @@ const mountCode = `def _ik_mount(mp):
   import io
  except ImportError:
   import uio as io
- rd = getattr(sys.stdin, 'buffer', sys.stdin)
+ try:
+  rd = _ik_stdin
+ except NameError:
+  rd = getattr(sys.stdin, 'buffer', sys.stdin)
  def rx(n):
   b = b''
   while len(b) < n:

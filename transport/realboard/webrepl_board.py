@@ -21,6 +21,7 @@ import websocket
 import _webrepl
 import binascii
 import struct
+import builtins
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
 
@@ -90,6 +91,11 @@ class Typed:
 def serve(g, board, cl):
     ws = _webrepl._webrepl(websocket.websocket(cl, True))
     g["_stdin"] = Typed(ws)
+    # Cells read the REPL's input too (a %mount's replies): on an ESP32
+    # sys.stdin reads dupterm's stream, but the Unix port's is the
+    # process's stdin and cannot be replaced, so the board-side code
+    # looks for this name first.
+    builtins._ik_stdin = g["_stdin"]
     g["line"] = g["Line"]()
     os.dupterm(ws)
     try:
@@ -115,6 +121,11 @@ def main():
     with open(prog) as f:
         exec(f.read(), g)
     board = g["Board"]()
+    # As the board program's own main does: the script's folder is
+    # sys.path[0]; a board has '' there, so that a cell imports from its
+    # current directory (a %mount's folder, files copied to the board).
+    if sys.path and sys.path[0] != "":
+        sys.path[0] = ""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
