@@ -138,36 +138,22 @@ func TestMountWebREPL(t *testing.T) {
 	checkMountOver(t, openLink(t, wb.URL, "mountpw"))
 }
 
-// idlePTY opens the pty board at dev once it is powered up and idle: its
-// banner and prompt came (a Ctrl-C while the port starts would stop the
-// board program). The file is closed at cleanup.
-func idlePTY(t *testing.T, dev string) *os.File {
+// openPTY opens the pty board at dev (realboard.UnixPortPTY returns it
+// idle at its prompt); the file is closed at cleanup.
+func openPTY(t *testing.T, dev string) *os.File {
 	t.Helper()
 	f, err := os.OpenFile(dev, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	var banner []byte
-	buf := make([]byte, 512)
-	f.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for !strings.HasSuffix(string(banner), ">>> ") {
-		n, err := f.Read(buf)
-		if err != nil {
-			realboard.Missing(t, "the pty board printed no prompt: %v (it printed %q)", err, banner)
-		}
-		banner = append(banner, buf[:n]...)
-	}
-	f.SetReadDeadline(time.Time{})
 	return f
 }
 
 // TestMountRFC2217: Debian's ser2net (RFC 2217, telnet) in front of a pty
 // board, which escapes telnet's IAC both ways.
 func TestMountRFC2217(t *testing.T) {
-	dev := realboard.UnixPortPTY(t)
-	idlePTY(t, dev).Close()
-	url := realboard.Ser2net(t, dev)
+	url := realboard.Ser2net(t, realboard.UnixPortPTY(t))
 	checkMountOver(t, openLink(t, url, ""))
 }
 
@@ -175,7 +161,7 @@ func TestMountRFC2217(t *testing.T) {
 // front of a pty board, as a WiFi-to-UART bridge is.
 func TestMountSocket(t *testing.T) {
 	dev := realboard.UnixPortPTY(t)
-	f := idlePTY(t, dev)
+	f := openPTY(t, dev)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

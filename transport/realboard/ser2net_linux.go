@@ -18,8 +18,8 @@ import (
 // UnixPortPTY starts the MicroPython Unix port with the board program on
 // a pty (0x03 interrupts it, as on a board's UART) and returns the path of
 // a second pty whose bytes are bridged to it: a device a serial server
-// such as ser2net opens as it opens /dev/ttyUSB0. It stops both at
-// cleanup.
+// such as ser2net opens as it opens /dev/ttyUSB0, once the board is idle
+// at its prompt (the banner is not passed on). It stops both at cleanup.
 func UnixPortPTY(t testing.TB) string {
 	t.Helper()
 	mp := UnixPort(t)
@@ -37,6 +37,20 @@ func UnixPortPTY(t testing.TB) string {
 		cmd.Wait()
 		close(exited)
 	}()
+	// The board is idle once its banner and prompt came: a Ctrl-C from a
+	// host that connects sooner would stop the board program as it starts.
+	var banner []byte
+	buf := make([]byte, 512)
+	boardSide.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for !strings.HasSuffix(string(banner), ">>> ") {
+		n, err := boardSide.Read(buf)
+		if err != nil {
+			cmd.Process.Kill()
+			Missing(t, "%s printed no prompt on its pty: %v (it printed %q)", mp, err, banner)
+		}
+		banner = append(banner, buf[:n]...)
+	}
+	boardSide.SetReadDeadline(time.Time{})
 	master, slave, err := tty.Open(tty.Raw)
 	if err != nil {
 		cmd.Process.Kill()
