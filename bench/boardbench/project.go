@@ -116,7 +116,7 @@ func (b *bench) rsync(ctx context.Context) error {
 	}
 	iot := median(ds)
 	up := (b.line.Up.Bytes() - up0) / int64(n)
-	fmt.Printf("== issue 15: %%rsync of a 40-file tree with 2 files changed (median of %d) ==\n", n)
+	fmt.Printf("== %%rsync of a 40-file tree with 2 files changed (median of %d) ==\n", n)
 	fmt.Printf("  iotkernel %%rsync      %9s  (wire %d B up)\n", fmtDur(iot), up)
 
 	// mpremote copies the tree into :tree (it hashes each file on the
@@ -192,7 +192,7 @@ func (b *bench) mountImport(ctx context.Context) error {
 		return err
 	}
 	b.iot.Serve(nil)
-	fmt.Printf("== issue 15: importing a %d B module through a mounted host folder (median of %d) ==\n", mod.Len(), n)
+	fmt.Printf("== %%mount: importing a %d B module through a mounted host folder (median of %d) ==\n", mod.Len(), n)
 	fmt.Printf("  floor                 %9s  = the module's bytes at line rate\n", fmtDur(b.lineTime(mod.Len())))
 	fmt.Printf("  iotkernel %%mount      %9s\n", fmtDur(iot))
 
