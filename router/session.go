@@ -96,8 +96,11 @@ type Session struct {
 	store     *store.Store // opened by the first %store
 
 	// The Go interpreter takes a tenth of a second to build, so it is
-	// built in the background: the kernel answers kernel_info at once,
-	// and the first %%host cell waits for it.
+	// built in the background, from hostWarmDelay after the session
+	// starts: the kernel answers its first requests meanwhile, without
+	// the build competing for the CPU. Whatever needs it first (a %%host
+	// cell, completion) starts the build at once and waits for it.
+	hostStart sync.Once
 	hostReady chan struct{}
 	hostMu    sync.Mutex // guards host and hostErr once hostReady is closed
 	host      *host.Interp
@@ -132,19 +135,33 @@ func NewSession(opts Options) (*Session, error) {
 	s.hostOpts = host.Options{Logger: log, Boards: goBoards{s}, Line: func(line int) {
 		s.crash.At(int(s.goLine.Load()) + line - 1)
 	}}
-	go func() {
-		defer close(s.hostReady)
-		s.host, s.hostErr = host.New(s.hostOpts)
-		if s.hostErr != nil {
-			s.hostErr = fmt.Errorf("start the Go interpreter: %w", s.hostErr)
-			log.Error("host interpreter", "err", s.hostErr)
-		}
-	}()
+	time.AfterFunc(hostWarmDelay, s.startHost)
 	return s, nil
 }
 
-// interp waits for the host interpreter.
+// hostWarmDelay is how long after the session starts the interpreter's
+// build begins by itself: past a kernel's start-up and first replies (50
+// ms on two busy cores), which an immediate build slowed by a quarter.
+const hostWarmDelay = 200 * time.Millisecond
+
+// startHost starts building the host interpreter, once.
+func (s *Session) startHost() {
+	s.hostStart.Do(func() {
+		go func() {
+			defer close(s.hostReady)
+			s.host, s.hostErr = host.New(s.hostOpts)
+			if s.hostErr != nil {
+				s.hostErr = fmt.Errorf("start the Go interpreter: %w", s.hostErr)
+				s.log.Error("host interpreter", "err", s.hostErr)
+			}
+		}()
+	})
+}
+
+// interp waits for the host interpreter, starting its build if it has
+// not started.
 func (s *Session) interp() (*host.Interp, error) {
+	s.startHost()
 	<-s.hostReady
 	s.hostMu.Lock()
 	defer s.hostMu.Unlock()
