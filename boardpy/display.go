@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/iotkernel/iotkernel/internal/framing"
 )
 
 // The display module: a class the kernel defines on a board, once per
@@ -105,15 +107,17 @@ type Display struct {
 // safe for concurrent use.
 type DisplayFilter struct {
 	mu sync.Mutex
-	f  frames
+	f  framing.Splitter
 }
 
 // NewDisplayFilter returns a DisplayFilter writing text to w and calling
 // show for each frame.
 func NewDisplayFilter(w io.Writer, show func(Display)) *DisplayFilter {
-	return &DisplayFilter{f: frames{mark: displayMark[0], w: w, max: maxFrame, onFrame: func(b []byte) {
-		show(ParseDisplay(string(b)))
-	}}}
+	return &DisplayFilter{f: framing.Splitter{Open: displayMark[0], Close: displayMark[0], W: w, Max: maxFrame,
+		OnFrame: func(b []byte) error {
+			show(ParseDisplay(string(b)))
+			return nil
+		}}}
 }
 
 // maxFrame bounds a frame held in memory; a larger one (or one never
@@ -124,7 +128,7 @@ const maxFrame = 64 << 20
 func (f *DisplayFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.f.write(p)
+	return f.f.Write(p)
 }
 
 // ParseDisplay decodes one frame's text (between the marks). A frame it

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/iotkernel/iotkernel/internal/framing"
 	"github.com/iotkernel/iotkernel/pysource"
 )
 
@@ -46,7 +47,7 @@ func withResult(code, show string) (wrapped string, ok bool) {
 // result. It is safe for concurrent use.
 type ResultFilter struct {
 	mu     sync.Mutex
-	f      frames
+	f      framing.Splitter
 	result string
 	found  bool
 }
@@ -54,14 +55,15 @@ type ResultFilter struct {
 func (f *ResultFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.f.write(p)
+	return f.f.Write(p)
 }
 
 // NewResultFilter returns a ResultFilter that writes to w.
 func NewResultFilter(w io.Writer) *ResultFilter {
 	f := &ResultFilter{}
-	f.f = frames{mark: resultMark[0], w: w, onFrame: func(b []byte) {
+	f.f = framing.Splitter{Open: resultMark[0], Close: resultMark[0], W: w, OnFrame: func(b []byte) error {
 		f.result, f.found = string(b), true
+		return nil
 	}}
 	return f
 }
@@ -70,5 +72,5 @@ func NewResultFilter(w io.Writer) *ResultFilter {
 func (f *ResultFilter) Result() (string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.result, f.found && !f.f.in
+	return f.result, f.found && !f.f.InFrame()
 }

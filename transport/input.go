@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/iotkernel/iotkernel/internal/framing"
 )
 
 // IO is a cell's input and output, as os/exec.Cmd's Stdin, Stdout and
@@ -139,50 +141,37 @@ type inputFilter struct {
 	w   io.Writer
 	ask func(prompt string) error
 
-	in     bool // inside the marks
-	prompt bytes.Buffer
-	echo   bool // dropping the echo of an answer
+	split framing.Splitter
+	echo  bool // dropping the echo of an answer
 }
 
 func (f *inputFilter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		switch {
-		case f.echo:
-			i := bytes.IndexByte(p, '\n')
-			if i < 0 {
-				return n, nil
-			}
-			f.echo = false
-			p = p[i+1:]
-		case f.in:
-			i := bytes.IndexByte(p, inputMark[0])
-			if i < 0 {
-				f.prompt.Write(p)
-				return n, nil
-			}
-			f.prompt.Write(p[:i])
-			p = p[i+1:]
-			f.in, f.echo = false, true
-			prompt := f.prompt.String()
-			f.prompt.Reset()
-			if err := f.ask(prompt); err != nil {
-				return n, err
-			}
-		default:
-			i := bytes.IndexByte(p, inputMark[0])
-			if i < 0 {
-				_, err := f.w.Write(p)
-				return n, err
-			}
-			if i > 0 {
-				if _, err := f.w.Write(p[:i]); err != nil {
-					return n, err
-				}
-			}
-			f.in = true
-			p = p[i+1:]
-		}
+	if f.split.W == nil {
+		f.split = framing.Splitter{Open: inputMark[0], Close: inputMark[0], W: echoDropper{f}, OnFrame: func(prompt []byte) error {
+			f.echo = true
+			return f.ask(string(prompt))
+		}}
 	}
-	return n, nil
+	return f.split.Write(p)
+}
+
+// echoDropper is the text side of an inputFilter: it drops the echo of an
+// answer, up to and including its newline, and passes the rest to w.
+type echoDropper struct{ f *inputFilter }
+
+func (d echoDropper) Write(p []byte) (int, error) {
+	n := len(p)
+	if d.f.echo {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return n, nil
+		}
+		d.f.echo = false
+		p = p[i+1:]
+	}
+	if len(p) == 0 {
+		return n, nil
+	}
+	_, err := d.f.w.Write(p)
+	return n, err
 }

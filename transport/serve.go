@@ -1,10 +1,11 @@
 package transport
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/iotkernel/iotkernel/internal/framing"
 )
 
 // Code running on the board may ask the host for something while it runs
@@ -73,47 +74,20 @@ type requestFilter struct {
 	w     io.Writer
 	serve func(req string) (bool, error)
 
-	in  bool // inside a request
-	req bytes.Buffer
+	split framing.Splitter
 }
 
 func (f *requestFilter) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		if f.in {
-			i := bytes.IndexByte(p, '\n')
-			if i < 0 {
-				f.req.Write(p)
-				return n, nil
-			}
-			f.req.Write(p[:i])
-			p = p[i+1:]
-			f.in = false
-			line := f.req.String()
-			f.req.Reset()
+	if f.split.W == nil {
+		f.split = framing.Splitter{Open: RequestMark[0], Close: '\n', W: f.w, OnFrame: func(req []byte) error {
+			line := string(req)
 			ok, err := f.serve(strings.TrimRight(line, "\r"))
-			if err != nil {
-				return n, err
+			if err != nil || ok {
+				return err
 			}
-			if !ok {
-				if _, err := io.WriteString(f.w, RequestMark+line+"\n"); err != nil {
-					return n, err
-				}
-			}
-			continue
-		}
-		i := bytes.IndexByte(p, RequestMark[0])
-		if i < 0 {
-			_, err := f.w.Write(p)
-			return n, err
-		}
-		if i > 0 {
-			if _, err := f.w.Write(p[:i]); err != nil {
-				return n, err
-			}
-		}
-		f.in = true
-		p = p[i+1:]
+			_, err = io.WriteString(f.w, RequestMark+line+"\n")
+			return err
+		}}
 	}
-	return n, nil
+	return f.split.Write(p)
 }
