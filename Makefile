@@ -49,6 +49,7 @@ test-go:
 	$(GO) vet ./...
 	IOTKERNEL_REQUIRE_REAL_BOARDS=1 $(GO) test -race -count=1 -p 1 -timeout 20m ./...
 	cd third_party/zmq4 && $(GO) test -count=1 -timeout 10m .
+	cd third_party/yaegi && $(GO) test -race -count=1 -timeout 10m ./interp
 
 test-jupyter: build
 	rm -rf $(TEST_JUPYTER) && mkdir -p $(TEST_JUPYTER) $(ARTIFACTS)

@@ -2,6 +2,8 @@ package host
 
 import (
 	"fmt"
+	"iter"
+	"maps"
 	"log"
 	"path"
 	"reflect"
@@ -28,8 +30,19 @@ const displayPath = "display"
 // useSymbols loads the standard library, with the symbols that would reach
 // outside the cell (the process's stdio, os.Exit, an uninterruptible
 // Sleep, the process-wide logger) replaced by ones bound to in.
+//
+// A standard package's symbols are built the first time a cell imports it
+// (yaegi's UseLazy): building all of them at start cost 8 MiB of memory
+// and a megabyte of code run at init. Replacements given here for a
+// package not built yet are applied when it is.
 func (in *Interp) useSymbols() error {
 	if err := in.yi.Use(stdlib.Symbols); err != nil {
+		return err
+	}
+	if err := in.yi.UseLazy(stdlib.Lazy); err != nil {
+		return err
+	}
+	if err := in.yi.UseLazy(syscall.Lazy); err != nil {
 		return err
 	}
 	if err := in.yi.Use(unrestricted.Symbols); err != nil {
@@ -161,7 +174,7 @@ func preferred(name string) string {
 
 func newPackageIndex(displayExports, boardExports map[string]reflect.Value) *packageIndex {
 	x := &packageIndex{byName: map[string][]string{}, symbols: map[string]map[string]struct{}{}}
-	add := func(key string, syms map[string]reflect.Value) {
+	add := func(key string, syms iter.Seq[string]) {
 		p, name := path.Dir(key), path.Base(key)
 		if p == "." || strings.HasPrefix(name, "_") || strings.Contains(p, "internal") ||
 			strings.HasPrefix(p, "github.com/") || p == "unsafe" {
@@ -177,14 +190,20 @@ func newPackageIndex(displayExports, boardExports map[string]reflect.Value) *pac
 			set[s] = struct{}{}
 		}
 	}
-	// Every package the interpreter has symbols for (useSymbols).
-	for _, lib := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, syscall.Symbols} {
-		for key, syms := range lib {
-			add(key, syms)
+	// Every package the interpreter has symbols for (useSymbols), by name
+	// only: the lazily built ones are not built for this.
+	for _, names := range []map[string]string{stdlib.Names, syscall.Names} {
+		for key, list := range names {
+			add(key, strings.FieldsSeq(list))
 		}
 	}
-	add(displayPath+"/display", displayExports)
-	add(boardPath+"/board", boardExports)
+	for _, lib := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, syscall.Symbols} {
+		for key, syms := range lib {
+			add(key, maps.Keys(syms))
+		}
+	}
+	add(displayPath+"/display", maps.Keys(displayExports))
+	add(boardPath+"/board", maps.Keys(boardExports))
 	for _, paths := range x.byName {
 		sort.Strings(paths)
 	}

@@ -1,11 +1,13 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"net"
 	"net/http"
@@ -19,6 +21,25 @@ func TestAutoImportEveryPackage(t *testing.T) {
 	wantValue(t, in, `syscall.Getpid() > 0`, "true")
 	wantValue(t, in, `os.FindProcess != nil`, "true")
 	wantValue(t, in, `strings.ToUpper("ok")`, "OK")
+}
+
+// Packages are built when first needed (yaegi's UseLazy): what the host
+// replaces in them applies from a package's first use, and an interface
+// wrapper is found in a package no cell imported (io, for a cell's
+// writer given to fmt.Fprint).
+func TestLazyPackages(t *testing.T) {
+	in := newInterp(t)
+	_, rec := mustEval(t, in, "type upper struct{}\nfunc (upper) Write(p []byte) (int, error) { return os.Stdout.Write(bytes.ToUpper(p)) }\nfmt.Fprint(upper{}, \"shout\")")
+	if got := rec.stdout.String(); got != "SHOUT" {
+		t.Errorf("a cell's writer through fmt.Fprint printed %q on the cell's stdout, want SHOUT", got)
+	}
+	// time.Sleep is the host's (interruptible) one from the package's first use.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := in.Eval(ctx, "time.Sleep(time.Hour)", (&recorder{}).IO())
+	if err == nil {
+		t.Fatal("time.Sleep(time.Hour) was not interrupted: the standard Sleep was used")
+	}
 }
 
 func TestUnsafeUnavailable(t *testing.T) {

@@ -1806,7 +1806,7 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 				// Resolve binary package symbol: a type or a value
 				name := n.child[1].ident
 				pkg := n.child[0].sym.typ.path
-				if s, ok := interp.binPkg[pkg][name]; ok {
+				if s, ok := interp.binPackage(pkg)[name]; ok {
 					if isBinType(s) {
 						n.typ = valueTOf(s.Type().Elem())
 					} else {
@@ -2535,7 +2535,7 @@ func (n *node) isType(sc *scope) bool {
 			return false
 		}
 		path := sym.typ.path
-		if p, ok := n.interp.binPkg[path]; ok && isBinType(p[name]) {
+		if p := n.interp.binPackage(path); p != nil && isBinType(p[name]) {
 			return true // Imported binary type
 		}
 		if p, ok := n.interp.srcPkg[path]; ok && p[name] != nil && p[name].kind == typeSym {

@@ -230,7 +230,7 @@ func (interp *Interpreter) gta(root *node, rpath, importPath, pkgName string) ([
 			if packageName := path.Base(ipath); path.Dir(ipath) == packageName {
 				ipath = packageName
 			}
-			if pkg := interp.binPkg[ipath]; pkg != nil {
+			if pkg := interp.binPackage(ipath); pkg != nil {
 				switch name {
 				case "_": // no import of symbols
 				case ".": // import symbols in current scope

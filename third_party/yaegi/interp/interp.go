@@ -207,6 +207,8 @@ type Interpreter struct {
 	cancelChan bool                             // enables cancellable chan operations
 	fset       *token.FileSet                   // fileset to locate node in source code
 	binPkg     Exports                          // binary packages used in interpreter, indexed by path
+	binMu      sync.RWMutex                     // guards binPkg and lazy (patched for iotkernel)
+	lazy       map[string]*lazyPackage          // binary packages not built yet, indexed by path (UseLazy)
 	rdir       map[string]bool                  // for src import cycle detection
 	mapTypes   map[reflect.Value][]reflect.Type // special interfaces mapping for wrappers
 
@@ -665,7 +667,16 @@ func ignoreScannerError(e *scanner.Error, s string) bool {
 // rename packages.
 func (interp *Interpreter) ImportUsed() {
 	sc := interp.universe
+	interp.binMu.RLock()
+	keys := make([]string, 0, len(interp.binPkg)+len(interp.lazy))
 	for k := range interp.binPkg {
+		keys = append(keys, k)
+	}
+	for k := range interp.lazy {
+		keys = append(keys, k)
+	}
+	interp.binMu.RUnlock()
+	for _, k := range keys {
 		// By construction, the package name is the last path element of the key.
 		name := path.Base(k)
 		if sym, ok := sc.sym[name]; ok {

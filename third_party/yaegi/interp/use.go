@@ -56,15 +56,26 @@ func (interp *Interpreter) Symbols(importPath string) Exports {
 		return m
 	}
 
-	for k, v := range interp.binPkg {
-		if importPath != "" && k != importPath {
-			continue
+	if importPath != "" {
+		if p := interp.binPackage(importPath); p != nil {
+			m[importPath] = p
 		}
-		m[k] = v
-		if importPath != "" {
-			return m
-		}
+		return m
 	}
+	interp.binMu.RLock()
+	var lazy []string
+	for k := range interp.lazy {
+		lazy = append(lazy, k)
+	}
+	interp.binMu.RUnlock()
+	for _, k := range lazy {
+		interp.binPackage(k)
+	}
+	interp.binMu.RLock()
+	for k, v := range interp.binPkg {
+		m[k] = v
+	}
+	interp.binMu.RUnlock()
 
 	return m
 }
@@ -72,8 +83,8 @@ func (interp *Interpreter) Symbols(importPath string) Exports {
 // getWrapper returns the wrapper type of the corresponding interface, trying
 // first the composed ones, or nil if not found.
 func getWrapper(n *node, t reflect.Type) reflect.Type {
-	p, ok := n.interp.binPkg[t.PkgPath()]
-	if !ok {
+	p := n.interp.binPackage(t.PkgPath())
+	if p == nil {
 		return nil
 	}
 	w := p["_"+t.Name()]
@@ -103,6 +114,27 @@ func getWrapper(n *node, t reflect.Type) reflect.Type {
 // Use loads binary runtime symbols in the interpreter context so
 // they can be used in interpreted code.
 func (interp *Interpreter) Use(values Exports) error {
+	interp.binMu.Lock()
+	err := interp.useLocked(values)
+	interp.binMu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Checks if input values correspond to stdlib packages by looking for one
+	// well known stdlib package path.
+	if _, ok := values["fmt/fmt"]; ok {
+		// Load stdlib generic source.
+		for _, s := range gen.Sources {
+			if _, err := interp.Compile(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// useLocked is Use but the generic sources; the caller holds binMu.
+func (interp *Interpreter) useLocked(values Exports) error {
 	for k, v := range values {
 		importPath := path.Dir(k)
 		packageName := path.Base(k)
@@ -124,6 +156,10 @@ func (interp *Interpreter) Use(values Exports) error {
 			continue
 		}
 
+		if l := interp.lazy[importPath]; l != nil && interp.binPkg[importPath] == nil {
+			l.pending = append(l.pending, v) // applied when built (UseLazy)
+			continue
+		}
 		if interp.binPkg[importPath] == nil {
 			interp.binPkg[importPath] = make(map[string]reflect.Value)
 			interp.pkgNames[importPath] = packageName
@@ -137,17 +173,8 @@ func (interp *Interpreter) Use(values Exports) error {
 		}
 	}
 
-	// Checks if input values correspond to stdlib packages by looking for one
-	// well known stdlib package path.
 	if _, ok := values["fmt/fmt"]; ok {
 		fixStdlib(interp)
-
-		// Load stdlib generic source.
-		for _, s := range gen.Sources {
-			if _, err := interp.Compile(s); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
@@ -158,7 +185,7 @@ func (interp *Interpreter) Use(values Exports) error {
 // Note that it is possible to escape the virtualized stdio by
 // read/write directly to file descriptors 0, 1, 2.
 func fixStdlib(interp *Interpreter) {
-	p := interp.binPkg["fmt"]
+	p := interp.fixTarget("fmt")
 	if p == nil {
 		return
 	}
@@ -181,13 +208,13 @@ func fixStdlib(interp *Interpreter) {
 	interp.mapTypes[p["Scanf"]] = interp.mapTypes[reflect.ValueOf(fmt.Scanf)]
 	interp.mapTypes[p["Scanln"]] = interp.mapTypes[reflect.ValueOf(fmt.Scanln)]
 
-	if p = interp.binPkg["flag"]; p != nil {
+	if p = interp.fixTarget("flag"); p != nil {
 		c := flag.NewFlagSet(os.Args[0], flag.PanicOnError)
 		c.SetOutput(stderr)
 		p["CommandLine"] = reflect.ValueOf(&c).Elem()
 	}
 
-	if p = interp.binPkg["log"]; p != nil {
+	if p = interp.fixTarget("log"); p != nil {
 		l := log.New(stderr, "", log.LstdFlags)
 		// Restrict Fatal symbols to panic instead of exit.
 		p["Fatal"] = reflect.ValueOf(l.Panic)
@@ -217,7 +244,7 @@ func fixStdlib(interp *Interpreter) {
 		interp.mapTypes[p["Panicln"]] = interp.mapTypes[reflect.ValueOf(log.Panicln)]
 	}
 
-	if p = interp.binPkg["os"]; p != nil {
+	if p = interp.fixTarget("os"); p != nil {
 		p["Args"] = reflect.ValueOf(&interp.args).Elem()
 		if interp.specialStdio {
 			// Inherit streams from interpreter even if they do not have a file descriptor.
@@ -254,7 +281,7 @@ func fixStdlib(interp *Interpreter) {
 		}
 	}
 
-	if p = interp.binPkg["math/bits"]; p != nil {
+	if p = interp.fixTarget("math/bits"); p != nil {
 		// Do not trust extracted value maybe from another arch.
 		p["UintSize"] = reflect.ValueOf(constant.MakeInt64(bits.UintSize))
 	}

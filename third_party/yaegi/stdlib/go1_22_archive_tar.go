@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["archive/tar/tar"] = map[string]reflect.Value{
+	Names["archive/tar/tar"] = "ErrFieldTooLong ErrHeader ErrInsecurePath ErrWriteAfterClose ErrWriteTooLong FileInfoHeader FormatGNU FormatPAX FormatUSTAR FormatUnknown NewReader NewWriter TypeBlock TypeChar TypeCont TypeDir TypeFifo TypeGNULongLink TypeGNULongName TypeGNUSparse TypeLink TypeReg TypeRegA TypeSymlink TypeXGlobalHeader TypeXHeader Format Header Reader Writer"
+	Lazy["archive/tar/tar"] = symbols_archive_tar_tar
+}
+
+// symbols_archive_tar_tar builds the symbols of archive/tar when first used (Lazy).
+func symbols_archive_tar_tar() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrFieldTooLong":    reflect.ValueOf(&tar.ErrFieldTooLong).Elem(),
 		"ErrHeader":          reflect.ValueOf(&tar.ErrHeader).Elem(),

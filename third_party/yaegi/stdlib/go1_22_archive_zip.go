@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["archive/zip/zip"] = map[string]reflect.Value{
+	Names["archive/zip/zip"] = "Deflate ErrAlgorithm ErrChecksum ErrFormat ErrInsecurePath FileInfoHeader NewReader NewWriter OpenReader RegisterCompressor RegisterDecompressor Store Compressor Decompressor File FileHeader ReadCloser Reader Writer"
+	Lazy["archive/zip/zip"] = symbols_archive_zip_zip
+}
+
+// symbols_archive_zip_zip builds the symbols of archive/zip when first used (Lazy).
+func symbols_archive_zip_zip() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Deflate":              reflect.ValueOf(zip.Deflate),
 		"ErrAlgorithm":         reflect.ValueOf(&zip.ErrAlgorithm).Elem(),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["bufio/bufio"] = map[string]reflect.Value{
+	Names["bufio/bufio"] = "ErrAdvanceTooFar ErrBadReadCount ErrBufferFull ErrFinalToken ErrInvalidUnreadByte ErrInvalidUnreadRune ErrNegativeAdvance ErrNegativeCount ErrTooLong MaxScanTokenSize NewReadWriter NewReader NewReaderSize NewScanner NewWriter NewWriterSize ScanBytes ScanLines ScanRunes ScanWords ReadWriter Reader Scanner SplitFunc Writer"
+	Lazy["bufio/bufio"] = symbols_bufio_bufio
+}
+
+// symbols_bufio_bufio builds the symbols of bufio when first used (Lazy).
+func symbols_bufio_bufio() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrAdvanceTooFar":     reflect.ValueOf(&bufio.ErrAdvanceTooFar).Elem(),
 		"ErrBadReadCount":      reflect.ValueOf(&bufio.ErrBadReadCount).Elem(),

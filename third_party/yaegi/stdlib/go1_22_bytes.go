@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["bytes/bytes"] = map[string]reflect.Value{
+	Names["bytes/bytes"] = "Clone Compare Contains ContainsAny ContainsFunc ContainsRune Count Cut CutPrefix CutSuffix Equal EqualFold ErrTooLarge Fields FieldsFunc HasPrefix HasSuffix Index IndexAny IndexByte IndexFunc IndexRune Join LastIndex LastIndexAny LastIndexByte LastIndexFunc Map MinRead NewBuffer NewBufferString NewReader Repeat Replace ReplaceAll Runes Split SplitAfter SplitAfterN SplitN Title ToLower ToLowerSpecial ToTitle ToTitleSpecial ToUpper ToUpperSpecial ToValidUTF8 Trim TrimFunc TrimLeft TrimLeftFunc TrimPrefix TrimRight TrimRightFunc TrimSpace TrimSuffix Buffer Reader"
+	Lazy["bytes/bytes"] = symbols_bytes_bytes
+}
+
+// symbols_bytes_bytes builds the symbols of bytes when first used (Lazy).
+func symbols_bytes_bytes() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Clone":           reflect.ValueOf(bytes.Clone),
 		"Compare":         reflect.ValueOf(bytes.Compare),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["compress/bzip2/bzip2"] = map[string]reflect.Value{
+	Names["compress/bzip2/bzip2"] = "NewReader StructuralError"
+	Lazy["compress/bzip2/bzip2"] = symbols_compress_bzip2_bzip2
+}
+
+// symbols_compress_bzip2_bzip2 builds the symbols of compress/bzip2 when first used (Lazy).
+func symbols_compress_bzip2_bzip2() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewReader": reflect.ValueOf(bzip2.NewReader),
 

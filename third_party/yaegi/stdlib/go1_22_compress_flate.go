@@ -14,7 +14,13 @@ import (
 )
 
 func init() {
-	Symbols["compress/flate/flate"] = map[string]reflect.Value{
+	Names["compress/flate/flate"] = "BestCompression BestSpeed DefaultCompression HuffmanOnly NewReader NewReaderDict NewWriter NewWriterDict NoCompression CorruptInputError InternalError ReadError Reader Resetter WriteError Writer _Reader _Resetter"
+	Lazy["compress/flate/flate"] = symbols_compress_flate_flate
+}
+
+// symbols_compress_flate_flate builds the symbols of compress/flate when first used (Lazy).
+func symbols_compress_flate_flate() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BestCompression":    reflect.ValueOf(constant.MakeFromLiteral("9", token.INT, 0)),
 		"BestSpeed":          reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),

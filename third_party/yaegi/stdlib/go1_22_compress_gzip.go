@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["compress/gzip/gzip"] = map[string]reflect.Value{
+	Names["compress/gzip/gzip"] = "BestCompression BestSpeed DefaultCompression ErrChecksum ErrHeader HuffmanOnly NewReader NewWriter NewWriterLevel NoCompression Header Reader Writer"
+	Lazy["compress/gzip/gzip"] = symbols_compress_gzip_gzip
+}
+
+// symbols_compress_gzip_gzip builds the symbols of compress/gzip when first used (Lazy).
+func symbols_compress_gzip_gzip() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BestCompression":    reflect.ValueOf(constant.MakeFromLiteral("9", token.INT, 0)),
 		"BestSpeed":          reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["compress/lzw/lzw"] = map[string]reflect.Value{
+	Names["compress/lzw/lzw"] = "LSB MSB NewReader NewWriter Order Reader Writer"
+	Lazy["compress/lzw/lzw"] = symbols_compress_lzw_lzw
+}
+
+// symbols_compress_lzw_lzw builds the symbols of compress/lzw when first used (Lazy).
+func symbols_compress_lzw_lzw() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"LSB":       reflect.ValueOf(lzw.LSB),
 		"MSB":       reflect.ValueOf(lzw.MSB),

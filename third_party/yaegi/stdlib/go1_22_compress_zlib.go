@@ -14,7 +14,13 @@ import (
 )
 
 func init() {
-	Symbols["compress/zlib/zlib"] = map[string]reflect.Value{
+	Names["compress/zlib/zlib"] = "BestCompression BestSpeed DefaultCompression ErrChecksum ErrDictionary ErrHeader HuffmanOnly NewReader NewReaderDict NewWriter NewWriterLevel NewWriterLevelDict NoCompression Resetter Writer _Resetter"
+	Lazy["compress/zlib/zlib"] = symbols_compress_zlib_zlib
+}
+
+// symbols_compress_zlib_zlib builds the symbols of compress/zlib when first used (Lazy).
+func symbols_compress_zlib_zlib() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BestCompression":    reflect.ValueOf(constant.MakeFromLiteral("9", token.INT, 0)),
 		"BestSpeed":          reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["container/heap/heap"] = map[string]reflect.Value{
+	Names["container/heap/heap"] = "Fix Init Pop Push Remove Interface _Interface"
+	Lazy["container/heap/heap"] = symbols_container_heap_heap
+}
+
+// symbols_container_heap_heap builds the symbols of container/heap when first used (Lazy).
+func symbols_container_heap_heap() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Fix":    reflect.ValueOf(heap.Fix),
 		"Init":   reflect.ValueOf(heap.Init),

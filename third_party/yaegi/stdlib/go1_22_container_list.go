@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["container/list/list"] = map[string]reflect.Value{
+	Names["container/list/list"] = "New Element List"
+	Lazy["container/list/list"] = symbols_container_list_list
+}
+
+// symbols_container_list_list builds the symbols of container/list when first used (Lazy).
+func symbols_container_list_list() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"New": reflect.ValueOf(list.New),
 

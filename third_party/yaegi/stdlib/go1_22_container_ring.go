@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["container/ring/ring"] = map[string]reflect.Value{
+	Names["container/ring/ring"] = "New Ring"
+	Lazy["container/ring/ring"] = symbols_container_ring_ring
+}
+
+// symbols_container_ring_ring builds the symbols of container/ring when first used (Lazy).
+func symbols_container_ring_ring() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"New": reflect.ValueOf(ring.New),
 

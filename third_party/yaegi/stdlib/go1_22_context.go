@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["context/context"] = map[string]reflect.Value{
+	Names["context/context"] = "AfterFunc Background Canceled Cause DeadlineExceeded TODO WithCancel WithCancelCause WithDeadline WithDeadlineCause WithTimeout WithTimeoutCause WithValue WithoutCancel CancelCauseFunc CancelFunc Context _Context"
+	Lazy["context/context"] = symbols_context_context
+}
+
+// symbols_context_context builds the symbols of context when first used (Lazy).
+func symbols_context_context() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AfterFunc":         reflect.ValueOf(context.AfterFunc),
 		"Background":        reflect.ValueOf(context.Background),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/crypto"] = map[string]reflect.Value{
+	Names["crypto/crypto"] = "BLAKE2b_256 BLAKE2b_384 BLAKE2b_512 BLAKE2s_256 MD4 MD5 MD5SHA1 RIPEMD160 RegisterHash SHA1 SHA224 SHA256 SHA384 SHA3_224 SHA3_256 SHA3_384 SHA3_512 SHA512 SHA512_224 SHA512_256 Decrypter DecrypterOpts Hash PrivateKey PublicKey Signer SignerOpts _Decrypter _DecrypterOpts _PrivateKey _PublicKey _Signer _SignerOpts"
+	Lazy["crypto/crypto"] = symbols_crypto_crypto
+}
+
+// symbols_crypto_crypto builds the symbols of crypto when first used (Lazy).
+func symbols_crypto_crypto() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BLAKE2b_256":  reflect.ValueOf(crypto.BLAKE2b_256),
 		"BLAKE2b_384":  reflect.ValueOf(crypto.BLAKE2b_384),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/aes/aes"] = map[string]reflect.Value{
+	Names["crypto/aes/aes"] = "BlockSize NewCipher KeySizeError"
+	Lazy["crypto/aes/aes"] = symbols_crypto_aes_aes
+}
+
+// symbols_crypto_aes_aes builds the symbols of crypto/aes when first used (Lazy).
+func symbols_crypto_aes_aes() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize": reflect.ValueOf(constant.MakeFromLiteral("16", token.INT, 0)),
 		"NewCipher": reflect.ValueOf(aes.NewCipher),

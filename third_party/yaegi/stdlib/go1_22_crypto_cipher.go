@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/cipher/cipher"] = map[string]reflect.Value{
+	Names["crypto/cipher/cipher"] = "NewCBCDecrypter NewCBCEncrypter NewCFBDecrypter NewCFBEncrypter NewCTR NewGCM NewGCMWithNonceSize NewGCMWithTagSize NewOFB AEAD Block BlockMode Stream StreamReader StreamWriter _AEAD _Block _BlockMode _Stream"
+	Lazy["crypto/cipher/cipher"] = symbols_crypto_cipher_cipher
+}
+
+// symbols_crypto_cipher_cipher builds the symbols of crypto/cipher when first used (Lazy).
+func symbols_crypto_cipher_cipher() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewCBCDecrypter":     reflect.ValueOf(cipher.NewCBCDecrypter),
 		"NewCBCEncrypter":     reflect.ValueOf(cipher.NewCBCEncrypter),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/des/des"] = map[string]reflect.Value{
+	Names["crypto/des/des"] = "BlockSize NewCipher NewTripleDESCipher KeySizeError"
+	Lazy["crypto/des/des"] = symbols_crypto_des_des
+}
+
+// symbols_crypto_des_des builds the symbols of crypto/des when first used (Lazy).
+func symbols_crypto_des_des() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize":          reflect.ValueOf(constant.MakeFromLiteral("8", token.INT, 0)),
 		"NewCipher":          reflect.ValueOf(des.NewCipher),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/dsa/dsa"] = map[string]reflect.Value{
+	Names["crypto/dsa/dsa"] = "ErrInvalidPublicKey GenerateKey GenerateParameters L1024N160 L2048N224 L2048N256 L3072N256 Sign Verify ParameterSizes Parameters PrivateKey PublicKey"
+	Lazy["crypto/dsa/dsa"] = symbols_crypto_dsa_dsa
+}
+
+// symbols_crypto_dsa_dsa builds the symbols of crypto/dsa when first used (Lazy).
+func symbols_crypto_dsa_dsa() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrInvalidPublicKey": reflect.ValueOf(&dsa.ErrInvalidPublicKey).Elem(),
 		"GenerateKey":         reflect.ValueOf(dsa.GenerateKey),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/ecdh/ecdh"] = map[string]reflect.Value{
+	Names["crypto/ecdh/ecdh"] = "P256 P384 P521 X25519 Curve PrivateKey PublicKey _Curve"
+	Lazy["crypto/ecdh/ecdh"] = symbols_crypto_ecdh_ecdh
+}
+
+// symbols_crypto_ecdh_ecdh builds the symbols of crypto/ecdh when first used (Lazy).
+func symbols_crypto_ecdh_ecdh() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"P256":   reflect.ValueOf(ecdh.P256),
 		"P384":   reflect.ValueOf(ecdh.P384),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/ecdsa/ecdsa"] = map[string]reflect.Value{
+	Names["crypto/ecdsa/ecdsa"] = "GenerateKey Sign SignASN1 Verify VerifyASN1 PrivateKey PublicKey"
+	Lazy["crypto/ecdsa/ecdsa"] = symbols_crypto_ecdsa_ecdsa
+}
+
+// symbols_crypto_ecdsa_ecdsa builds the symbols of crypto/ecdsa when first used (Lazy).
+func symbols_crypto_ecdsa_ecdsa() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"GenerateKey": reflect.ValueOf(ecdsa.GenerateKey),
 		"Sign":        reflect.ValueOf(ecdsa.Sign),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/ed25519/ed25519"] = map[string]reflect.Value{
+	Names["crypto/ed25519/ed25519"] = "GenerateKey NewKeyFromSeed PrivateKeySize PublicKeySize SeedSize Sign SignatureSize Verify VerifyWithOptions Options PrivateKey PublicKey"
+	Lazy["crypto/ed25519/ed25519"] = symbols_crypto_ed25519_ed25519
+}
+
+// symbols_crypto_ed25519_ed25519 builds the symbols of crypto/ed25519 when first used (Lazy).
+func symbols_crypto_ed25519_ed25519() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"GenerateKey":       reflect.ValueOf(ed25519.GenerateKey),
 		"NewKeyFromSeed":    reflect.ValueOf(ed25519.NewKeyFromSeed),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/elliptic/elliptic"] = map[string]reflect.Value{
+	Names["crypto/elliptic/elliptic"] = "GenerateKey Marshal MarshalCompressed P224 P256 P384 P521 Unmarshal UnmarshalCompressed Curve CurveParams _Curve"
+	Lazy["crypto/elliptic/elliptic"] = symbols_crypto_elliptic_elliptic
+}
+
+// symbols_crypto_elliptic_elliptic builds the symbols of crypto/elliptic when first used (Lazy).
+func symbols_crypto_elliptic_elliptic() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"GenerateKey":         reflect.ValueOf(elliptic.GenerateKey),
 		"Marshal":             reflect.ValueOf(elliptic.Marshal),

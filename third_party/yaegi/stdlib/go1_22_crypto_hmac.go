@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/hmac/hmac"] = map[string]reflect.Value{
+	Names["crypto/hmac/hmac"] = "Equal New"
+	Lazy["crypto/hmac/hmac"] = symbols_crypto_hmac_hmac
+}
+
+// symbols_crypto_hmac_hmac builds the symbols of crypto/hmac when first used (Lazy).
+func symbols_crypto_hmac_hmac() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Equal": reflect.ValueOf(hmac.Equal),
 		"New":   reflect.ValueOf(hmac.New),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/md5/md5"] = map[string]reflect.Value{
+	Names["crypto/md5/md5"] = "BlockSize New Size Sum"
+	Lazy["crypto/md5/md5"] = symbols_crypto_md5_md5
+}
+
+// symbols_crypto_md5_md5 builds the symbols of crypto/md5 when first used (Lazy).
+func symbols_crypto_md5_md5() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize": reflect.ValueOf(constant.MakeFromLiteral("64", token.INT, 0)),
 		"New":       reflect.ValueOf(md5.New),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/rand/rand"] = map[string]reflect.Value{
+	Names["crypto/rand/rand"] = "Int Prime Read Reader"
+	Lazy["crypto/rand/rand"] = symbols_crypto_rand_rand
+}
+
+// symbols_crypto_rand_rand builds the symbols of crypto/rand when first used (Lazy).
+func symbols_crypto_rand_rand() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Int":    reflect.ValueOf(rand.Int),
 		"Prime":  reflect.ValueOf(rand.Prime),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/rc4/rc4"] = map[string]reflect.Value{
+	Names["crypto/rc4/rc4"] = "NewCipher Cipher KeySizeError"
+	Lazy["crypto/rc4/rc4"] = symbols_crypto_rc4_rc4
+}
+
+// symbols_crypto_rc4_rc4 builds the symbols of crypto/rc4 when first used (Lazy).
+func symbols_crypto_rc4_rc4() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewCipher": reflect.ValueOf(rc4.NewCipher),
 

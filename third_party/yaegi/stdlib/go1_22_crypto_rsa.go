@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/rsa/rsa"] = map[string]reflect.Value{
+	Names["crypto/rsa/rsa"] = "DecryptOAEP DecryptPKCS1v15 DecryptPKCS1v15SessionKey EncryptOAEP EncryptPKCS1v15 ErrDecryption ErrMessageTooLong ErrVerification GenerateKey GenerateMultiPrimeKey PSSSaltLengthAuto PSSSaltLengthEqualsHash SignPKCS1v15 SignPSS VerifyPKCS1v15 VerifyPSS CRTValue OAEPOptions PKCS1v15DecryptOptions PSSOptions PrecomputedValues PrivateKey PublicKey"
+	Lazy["crypto/rsa/rsa"] = symbols_crypto_rsa_rsa
+}
+
+// symbols_crypto_rsa_rsa builds the symbols of crypto/rsa when first used (Lazy).
+func symbols_crypto_rsa_rsa() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DecryptOAEP":               reflect.ValueOf(rsa.DecryptOAEP),
 		"DecryptPKCS1v15":           reflect.ValueOf(rsa.DecryptPKCS1v15),

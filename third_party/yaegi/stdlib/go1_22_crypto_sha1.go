@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/sha1/sha1"] = map[string]reflect.Value{
+	Names["crypto/sha1/sha1"] = "BlockSize New Size Sum"
+	Lazy["crypto/sha1/sha1"] = symbols_crypto_sha1_sha1
+}
+
+// symbols_crypto_sha1_sha1 builds the symbols of crypto/sha1 when first used (Lazy).
+func symbols_crypto_sha1_sha1() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize": reflect.ValueOf(constant.MakeFromLiteral("64", token.INT, 0)),
 		"New":       reflect.ValueOf(sha1.New),

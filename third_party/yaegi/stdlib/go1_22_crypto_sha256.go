@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/sha256/sha256"] = map[string]reflect.Value{
+	Names["crypto/sha256/sha256"] = "BlockSize New New224 Size Size224 Sum224 Sum256"
+	Lazy["crypto/sha256/sha256"] = symbols_crypto_sha256_sha256
+}
+
+// symbols_crypto_sha256_sha256 builds the symbols of crypto/sha256 when first used (Lazy).
+func symbols_crypto_sha256_sha256() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize": reflect.ValueOf(constant.MakeFromLiteral("64", token.INT, 0)),
 		"New":       reflect.ValueOf(sha256.New),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/sha512/sha512"] = map[string]reflect.Value{
+	Names["crypto/sha512/sha512"] = "BlockSize New New384 New512_224 New512_256 Size Size224 Size256 Size384 Sum384 Sum512 Sum512_224 Sum512_256"
+	Lazy["crypto/sha512/sha512"] = symbols_crypto_sha512_sha512
+}
+
+// symbols_crypto_sha512_sha512 builds the symbols of crypto/sha512 when first used (Lazy).
+func symbols_crypto_sha512_sha512() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockSize":  reflect.ValueOf(constant.MakeFromLiteral("128", token.INT, 0)),
 		"New":        reflect.ValueOf(sha512.New),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/subtle/subtle"] = map[string]reflect.Value{
+	Names["crypto/subtle/subtle"] = "ConstantTimeByteEq ConstantTimeCompare ConstantTimeCopy ConstantTimeEq ConstantTimeLessOrEq ConstantTimeSelect XORBytes"
+	Lazy["crypto/subtle/subtle"] = symbols_crypto_subtle_subtle
+}
+
+// symbols_crypto_subtle_subtle builds the symbols of crypto/subtle when first used (Lazy).
+func symbols_crypto_subtle_subtle() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ConstantTimeByteEq":   reflect.ValueOf(subtle.ConstantTimeByteEq),
 		"ConstantTimeCompare":  reflect.ValueOf(subtle.ConstantTimeCompare),

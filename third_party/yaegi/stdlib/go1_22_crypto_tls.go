@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/tls/tls"] = map[string]reflect.Value{
+	Names["crypto/tls/tls"] = "CipherSuiteName CipherSuites Client CurveP256 CurveP384 CurveP521 Dial DialWithDialer ECDSAWithP256AndSHA256 ECDSAWithP384AndSHA384 ECDSAWithP521AndSHA512 ECDSAWithSHA1 Ed25519 InsecureCipherSuites Listen LoadX509KeyPair NewLRUClientSessionCache NewListener NewResumptionState NoClientCert PKCS1WithSHA1 PKCS1WithSHA256 PKCS1WithSHA384 PKCS1WithSHA512 PSSWithSHA256 PSSWithSHA384 PSSWithSHA512 ParseSessionState QUICClient QUICEncryptionLevelApplication QUICEncryptionLevelEarly QUICEncryptionLevelHandshake QUICEncryptionLevelInitial QUICHandshakeDone QUICNoEvent QUICRejectedEarlyData QUICServer QUICSetReadSecret QUICSetWriteSecret QUICTransportParameters QUICTransportParametersRequired QUICWriteData RenegotiateFreelyAsClient RenegotiateNever RenegotiateOnceAsClient RequestClientCert RequireAndVerifyClientCert RequireAnyClientCert Server TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 TLS_ECDHE_ECDSA_WITH_RC4_128_SHA TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 TLS_ECDHE_RSA_WITH_RC4_128_SHA TLS_FALLBACK_SCSV TLS_RSA_WITH_3DES_EDE_CBC_SHA TLS_RSA_WITH_AES_128_CBC_SHA TLS_RSA_WITH_AES_128_CBC_SHA256 TLS_RSA_WITH_AES_128_GCM_SHA256 TLS_RSA_WITH_AES_256_CBC_SHA TLS_RSA_WITH_AES_256_GCM_SHA384 TLS_RSA_WITH_RC4_128_SHA VerifyClientCertIfGiven VersionName VersionSSL30 VersionTLS10 VersionTLS11 VersionTLS12 VersionTLS13 X25519 X509KeyPair AlertError Certificate CertificateRequestInfo CertificateVerificationError CipherSuite ClientAuthType ClientHelloInfo ClientSessionCache ClientSessionState Config Conn ConnectionState CurveID Dialer QUICConfig QUICConn QUICEncryptionLevel QUICEvent QUICEventKind QUICSessionTicketOptions RecordHeaderError RenegotiationSupport SessionState SignatureScheme _ClientSessionCache"
+	Lazy["crypto/tls/tls"] = symbols_crypto_tls_tls
+}
+
+// symbols_crypto_tls_tls builds the symbols of crypto/tls when first used (Lazy).
+func symbols_crypto_tls_tls() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CipherSuiteName":                               reflect.ValueOf(tls.CipherSuiteName),
 		"CipherSuites":                                  reflect.ValueOf(tls.CipherSuites),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/x509/x509"] = map[string]reflect.Value{
+	Names["crypto/x509/x509"] = "CANotAuthorizedForExtKeyUsage CANotAuthorizedForThisName CreateCertificate CreateCertificateRequest CreateRevocationList DSA DSAWithSHA1 DSAWithSHA256 DecryptPEMBlock ECDSA ECDSAWithSHA1 ECDSAWithSHA256 ECDSAWithSHA384 ECDSAWithSHA512 Ed25519 EncryptPEMBlock ErrUnsupportedAlgorithm Expired ExtKeyUsageAny ExtKeyUsageClientAuth ExtKeyUsageCodeSigning ExtKeyUsageEmailProtection ExtKeyUsageIPSECEndSystem ExtKeyUsageIPSECTunnel ExtKeyUsageIPSECUser ExtKeyUsageMicrosoftCommercialCodeSigning ExtKeyUsageMicrosoftKernelCodeSigning ExtKeyUsageMicrosoftServerGatedCrypto ExtKeyUsageNetscapeServerGatedCrypto ExtKeyUsageOCSPSigning ExtKeyUsageServerAuth ExtKeyUsageTimeStamping IncompatibleUsage IncorrectPasswordError IsEncryptedPEMBlock KeyUsageCRLSign KeyUsageCertSign KeyUsageContentCommitment KeyUsageDataEncipherment KeyUsageDecipherOnly KeyUsageDigitalSignature KeyUsageEncipherOnly KeyUsageKeyAgreement KeyUsageKeyEncipherment MD2WithRSA MD5WithRSA MarshalECPrivateKey MarshalPKCS1PrivateKey MarshalPKCS1PublicKey MarshalPKCS8PrivateKey MarshalPKIXPublicKey NameConstraintsWithoutSANs NameMismatch NewCertPool NotAuthorizedToSign OIDFromInts PEMCipher3DES PEMCipherAES128 PEMCipherAES192 PEMCipherAES256 PEMCipherDES ParseCRL ParseCertificate ParseCertificateRequest ParseCertificates ParseDERCRL ParseECPrivateKey ParsePKCS1PrivateKey ParsePKCS1PublicKey ParsePKCS8PrivateKey ParsePKIXPublicKey ParseRevocationList PureEd25519 RSA SHA1WithRSA SHA256WithRSA SHA256WithRSAPSS SHA384WithRSA SHA384WithRSAPSS SHA512WithRSA SHA512WithRSAPSS SetFallbackRoots SystemCertPool TooManyConstraints TooManyIntermediates UnconstrainedName UnknownPublicKeyAlgorithm UnknownSignatureAlgorithm CertPool Certificate CertificateInvalidError CertificateRequest ConstraintViolationError ExtKeyUsage HostnameError InsecureAlgorithmError InvalidReason KeyUsage OID PEMCipher PublicKeyAlgorithm RevocationList RevocationListEntry SignatureAlgorithm SystemRootsError UnhandledCriticalExtension UnknownAuthorityError VerifyOptions"
+	Lazy["crypto/x509/x509"] = symbols_crypto_x509_x509
+}
+
+// symbols_crypto_x509_x509 builds the symbols of crypto/x509 when first used (Lazy).
+func symbols_crypto_x509_x509() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CANotAuthorizedForExtKeyUsage":             reflect.ValueOf(x509.CANotAuthorizedForExtKeyUsage),
 		"CANotAuthorizedForThisName":                reflect.ValueOf(x509.CANotAuthorizedForThisName),

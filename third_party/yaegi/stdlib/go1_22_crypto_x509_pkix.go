@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["crypto/x509/pkix/pkix"] = map[string]reflect.Value{
+	Names["crypto/x509/pkix/pkix"] = "AlgorithmIdentifier AttributeTypeAndValue AttributeTypeAndValueSET CertificateList Extension Name RDNSequence RelativeDistinguishedNameSET RevokedCertificate TBSCertificateList"
+	Lazy["crypto/x509/pkix/pkix"] = symbols_crypto_x509_pkix_pkix
+}
+
+// symbols_crypto_x509_pkix_pkix builds the symbols of crypto/x509/pkix when first used (Lazy).
+func symbols_crypto_x509_pkix_pkix() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// type definitions
 		"AlgorithmIdentifier":          reflect.ValueOf((*pkix.AlgorithmIdentifier)(nil)),
 		"AttributeTypeAndValue":        reflect.ValueOf((*pkix.AttributeTypeAndValue)(nil)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["database/sql/sql"] = map[string]reflect.Value{
+	Names["database/sql/sql"] = "Drivers ErrConnDone ErrNoRows ErrTxDone LevelDefault LevelLinearizable LevelReadCommitted LevelReadUncommitted LevelRepeatableRead LevelSerializable LevelSnapshot LevelWriteCommitted Named Open OpenDB Register ColumnType Conn DB DBStats IsolationLevel NamedArg NullBool NullByte NullFloat64 NullInt16 NullInt32 NullInt64 NullString NullTime Out RawBytes Result Row Rows Scanner Stmt Tx TxOptions _Result _Scanner"
+	Lazy["database/sql/sql"] = symbols_database_sql_sql
+}
+
+// symbols_database_sql_sql builds the symbols of database/sql when first used (Lazy).
+func symbols_database_sql_sql() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Drivers":              reflect.ValueOf(sql.Drivers),
 		"ErrConnDone":          reflect.ValueOf(&sql.ErrConnDone).Elem(),

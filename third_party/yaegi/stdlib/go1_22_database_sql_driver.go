@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["database/sql/driver/driver"] = map[string]reflect.Value{
+	Names["database/sql/driver/driver"] = "Bool DefaultParameterConverter ErrBadConn ErrRemoveArgument ErrSkip Int32 IsScanValue IsValue ResultNoRows String ColumnConverter Conn ConnBeginTx ConnPrepareContext Connector Driver DriverContext Execer ExecerContext IsolationLevel NamedValue NamedValueChecker NotNull Null Pinger Queryer QueryerContext Result Rows RowsAffected RowsColumnTypeDatabaseTypeName RowsColumnTypeLength RowsColumnTypeNullable RowsColumnTypePrecisionScale RowsColumnTypeScanType RowsNextResultSet SessionResetter Stmt StmtExecContext StmtQueryContext Tx TxOptions Validator Value ValueConverter Valuer _ColumnConverter _Conn _ConnBeginTx _ConnPrepareContext _Connector _Driver _DriverContext _Execer _ExecerContext _NamedValueChecker _Pinger _Queryer _QueryerContext _Result _Rows _RowsColumnTypeDatabaseTypeName _RowsColumnTypeLength _RowsColumnTypeNullable _RowsColumnTypePrecisionScale _RowsColumnTypeScanType _RowsNextResultSet _SessionResetter _Stmt _StmtExecContext _StmtQueryContext _Tx _Validator _Value _ValueConverter _Valuer"
+	Lazy["database/sql/driver/driver"] = symbols_database_sql_driver_driver
+}
+
+// symbols_database_sql_driver_driver builds the symbols of database/sql/driver when first used (Lazy).
+func symbols_database_sql_driver_driver() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Bool":                      reflect.ValueOf(&driver.Bool).Elem(),
 		"DefaultParameterConverter": reflect.ValueOf(&driver.DefaultParameterConverter).Elem(),

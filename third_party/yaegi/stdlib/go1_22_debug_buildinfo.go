@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["debug/buildinfo/buildinfo"] = map[string]reflect.Value{
+	Names["debug/buildinfo/buildinfo"] = "Read ReadFile BuildInfo"
+	Lazy["debug/buildinfo/buildinfo"] = symbols_debug_buildinfo_buildinfo
+}
+
+// symbols_debug_buildinfo_buildinfo builds the symbols of debug/buildinfo when first used (Lazy).
+func symbols_debug_buildinfo_buildinfo() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Read":     reflect.ValueOf(buildinfo.Read),
 		"ReadFile": reflect.ValueOf(buildinfo.ReadFile),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["debug/gosym/gosym"] = map[string]reflect.Value{
+	Names["debug/gosym/gosym"] = "NewLineTable NewTable DecodingError Func LineTable Obj Sym Table UnknownFileError UnknownLineError"
+	Lazy["debug/gosym/gosym"] = symbols_debug_gosym_gosym
+}
+
+// symbols_debug_gosym_gosym builds the symbols of debug/gosym when first used (Lazy).
+func symbols_debug_gosym_gosym() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewLineTable": reflect.ValueOf(gosym.NewLineTable),
 		"NewTable":     reflect.ValueOf(gosym.NewTable),

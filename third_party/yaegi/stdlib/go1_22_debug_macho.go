@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["debug/macho/macho"] = map[string]reflect.Value{
+	Names["debug/macho/macho"] = "ARM64_RELOC_ADDEND ARM64_RELOC_BRANCH26 ARM64_RELOC_GOT_LOAD_PAGE21 ARM64_RELOC_GOT_LOAD_PAGEOFF12 ARM64_RELOC_PAGE21 ARM64_RELOC_PAGEOFF12 ARM64_RELOC_POINTER_TO_GOT ARM64_RELOC_SUBTRACTOR ARM64_RELOC_TLVP_LOAD_PAGE21 ARM64_RELOC_TLVP_LOAD_PAGEOFF12 ARM64_RELOC_UNSIGNED ARM_RELOC_BR24 ARM_RELOC_HALF ARM_RELOC_HALF_SECTDIFF ARM_RELOC_LOCAL_SECTDIFF ARM_RELOC_PAIR ARM_RELOC_PB_LA_PTR ARM_RELOC_SECTDIFF ARM_RELOC_VANILLA ARM_THUMB_32BIT_BRANCH ARM_THUMB_RELOC_BR22 Cpu386 CpuAmd64 CpuArm CpuArm64 CpuPpc CpuPpc64 ErrNotFat FlagAllModsBound FlagAllowStackExecution FlagAppExtensionSafe FlagBindAtLoad FlagBindsToWeak FlagCanonical FlagDeadStrippableDylib FlagDyldLink FlagForceFlat FlagHasTLVDescriptors FlagIncrLink FlagLazyInit FlagNoFixPrebinding FlagNoHeapExecution FlagNoMultiDefs FlagNoReexportedDylibs FlagNoUndefs FlagPIE FlagPrebindable FlagPrebound FlagRootSafe FlagSetuidSafe FlagSplitSegs FlagSubsectionsViaSymbols FlagTwoLevel FlagWeakDefines GENERIC_RELOC_LOCAL_SECTDIFF GENERIC_RELOC_PAIR GENERIC_RELOC_PB_LA_PTR GENERIC_RELOC_SECTDIFF GENERIC_RELOC_TLV GENERIC_RELOC_VANILLA LoadCmdDylib LoadCmdDylinker LoadCmdDysymtab LoadCmdRpath LoadCmdSegment LoadCmdSegment64 LoadCmdSymtab LoadCmdThread LoadCmdUnixThread Magic32 Magic64 MagicFat NewFatFile NewFile Open OpenFat TypeBundle TypeDylib TypeExec TypeObj X86_64_RELOC_BRANCH X86_64_RELOC_GOT X86_64_RELOC_GOT_LOAD X86_64_RELOC_SIGNED X86_64_RELOC_SIGNED_1 X86_64_RELOC_SIGNED_2 X86_64_RELOC_SIGNED_4 X86_64_RELOC_SUBTRACTOR X86_64_RELOC_TLV X86_64_RELOC_UNSIGNED Cpu Dylib DylibCmd Dysymtab DysymtabCmd FatArch FatArchHeader FatFile File FileHeader FormatError Load LoadBytes LoadCmd Nlist32 Nlist64 Regs386 RegsAMD64 Reloc RelocTypeARM RelocTypeARM64 RelocTypeGeneric RelocTypeX86_64 Rpath RpathCmd Section Section32 Section64 SectionHeader Segment Segment32 Segment64 SegmentHeader Symbol Symtab SymtabCmd Thread Type _Load"
+	Lazy["debug/macho/macho"] = symbols_debug_macho_macho
+}
+
+// symbols_debug_macho_macho builds the symbols of debug/macho when first used (Lazy).
+func symbols_debug_macho_macho() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ARM64_RELOC_ADDEND":              reflect.ValueOf(macho.ARM64_RELOC_ADDEND),
 		"ARM64_RELOC_BRANCH26":            reflect.ValueOf(macho.ARM64_RELOC_BRANCH26),

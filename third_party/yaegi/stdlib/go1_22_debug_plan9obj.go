@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["debug/plan9obj/plan9obj"] = map[string]reflect.Value{
+	Names["debug/plan9obj/plan9obj"] = "ErrNoSymbols Magic386 Magic64 MagicAMD64 MagicARM NewFile Open File FileHeader Section SectionHeader Sym"
+	Lazy["debug/plan9obj/plan9obj"] = symbols_debug_plan9obj_plan9obj
+}
+
+// symbols_debug_plan9obj_plan9obj builds the symbols of debug/plan9obj when first used (Lazy).
+func symbols_debug_plan9obj_plan9obj() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrNoSymbols": reflect.ValueOf(&plan9obj.ErrNoSymbols).Elem(),
 		"Magic386":     reflect.ValueOf(constant.MakeFromLiteral("491", token.INT, 0)),

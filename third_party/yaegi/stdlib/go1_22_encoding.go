@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/encoding"] = map[string]reflect.Value{
+	Names["encoding/encoding"] = "BinaryMarshaler BinaryUnmarshaler TextMarshaler TextUnmarshaler _BinaryMarshaler _BinaryUnmarshaler _TextMarshaler _TextUnmarshaler"
+	Lazy["encoding/encoding"] = symbols_encoding_encoding
+}
+
+// symbols_encoding_encoding builds the symbols of encoding when first used (Lazy).
+func symbols_encoding_encoding() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// type definitions
 		"BinaryMarshaler":   reflect.ValueOf((*encoding.BinaryMarshaler)(nil)),
 		"BinaryUnmarshaler": reflect.ValueOf((*encoding.BinaryUnmarshaler)(nil)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/ascii85/ascii85"] = map[string]reflect.Value{
+	Names["encoding/ascii85/ascii85"] = "Decode Encode MaxEncodedLen NewDecoder NewEncoder CorruptInputError"
+	Lazy["encoding/ascii85/ascii85"] = symbols_encoding_ascii85_ascii85
+}
+
+// symbols_encoding_ascii85_ascii85 builds the symbols of encoding/ascii85 when first used (Lazy).
+func symbols_encoding_ascii85_ascii85() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Decode":        reflect.ValueOf(ascii85.Decode),
 		"Encode":        reflect.ValueOf(ascii85.Encode),

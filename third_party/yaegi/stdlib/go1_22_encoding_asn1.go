@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/asn1/asn1"] = map[string]reflect.Value{
+	Names["encoding/asn1/asn1"] = "ClassApplication ClassContextSpecific ClassPrivate ClassUniversal Marshal MarshalWithParams NullBytes NullRawValue TagBMPString TagBitString TagBoolean TagEnum TagGeneralString TagGeneralizedTime TagIA5String TagInteger TagNull TagNumericString TagOID TagOctetString TagPrintableString TagSequence TagSet TagT61String TagUTCTime TagUTF8String Unmarshal UnmarshalWithParams BitString Enumerated Flag ObjectIdentifier RawContent RawValue StructuralError SyntaxError"
+	Lazy["encoding/asn1/asn1"] = symbols_encoding_asn1_asn1
+}
+
+// symbols_encoding_asn1_asn1 builds the symbols of encoding/asn1 when first used (Lazy).
+func symbols_encoding_asn1_asn1() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ClassApplication":     reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),
 		"ClassContextSpecific": reflect.ValueOf(constant.MakeFromLiteral("2", token.INT, 0)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/base32/base32"] = map[string]reflect.Value{
+	Names["encoding/base32/base32"] = "HexEncoding NewDecoder NewEncoder NewEncoding NoPadding StdEncoding StdPadding CorruptInputError Encoding"
+	Lazy["encoding/base32/base32"] = symbols_encoding_base32_base32
+}
+
+// symbols_encoding_base32_base32 builds the symbols of encoding/base32 when first used (Lazy).
+func symbols_encoding_base32_base32() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"HexEncoding": reflect.ValueOf(&base32.HexEncoding).Elem(),
 		"NewDecoder":  reflect.ValueOf(base32.NewDecoder),

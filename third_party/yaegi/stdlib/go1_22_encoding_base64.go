@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/base64/base64"] = map[string]reflect.Value{
+	Names["encoding/base64/base64"] = "NewDecoder NewEncoder NewEncoding NoPadding RawStdEncoding RawURLEncoding StdEncoding StdPadding URLEncoding CorruptInputError Encoding"
+	Lazy["encoding/base64/base64"] = symbols_encoding_base64_base64
+}
+
+// symbols_encoding_base64_base64 builds the symbols of encoding/base64 when first used (Lazy).
+func symbols_encoding_base64_base64() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewDecoder":     reflect.ValueOf(base64.NewDecoder),
 		"NewEncoder":     reflect.ValueOf(base64.NewEncoder),

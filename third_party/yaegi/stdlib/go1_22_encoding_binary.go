@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/binary/binary"] = map[string]reflect.Value{
+	Names["encoding/binary/binary"] = "AppendUvarint AppendVarint BigEndian LittleEndian MaxVarintLen16 MaxVarintLen32 MaxVarintLen64 NativeEndian PutUvarint PutVarint Read ReadUvarint ReadVarint Size Uvarint Varint Write AppendByteOrder ByteOrder _AppendByteOrder _ByteOrder"
+	Lazy["encoding/binary/binary"] = symbols_encoding_binary_binary
+}
+
+// symbols_encoding_binary_binary builds the symbols of encoding/binary when first used (Lazy).
+func symbols_encoding_binary_binary() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendUvarint":  reflect.ValueOf(binary.AppendUvarint),
 		"AppendVarint":   reflect.ValueOf(binary.AppendVarint),

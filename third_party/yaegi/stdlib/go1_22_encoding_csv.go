@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/csv/csv"] = map[string]reflect.Value{
+	Names["encoding/csv/csv"] = "ErrBareQuote ErrFieldCount ErrQuote ErrTrailingComma NewReader NewWriter ParseError Reader Writer"
+	Lazy["encoding/csv/csv"] = symbols_encoding_csv_csv
+}
+
+// symbols_encoding_csv_csv builds the symbols of encoding/csv when first used (Lazy).
+func symbols_encoding_csv_csv() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrBareQuote":     reflect.ValueOf(&csv.ErrBareQuote).Elem(),
 		"ErrFieldCount":    reflect.ValueOf(&csv.ErrFieldCount).Elem(),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/gob/gob"] = map[string]reflect.Value{
+	Names["encoding/gob/gob"] = "NewDecoder NewEncoder Register RegisterName CommonType Decoder Encoder GobDecoder GobEncoder _GobDecoder _GobEncoder"
+	Lazy["encoding/gob/gob"] = symbols_encoding_gob_gob
+}
+
+// symbols_encoding_gob_gob builds the symbols of encoding/gob when first used (Lazy).
+func symbols_encoding_gob_gob() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewDecoder":   reflect.ValueOf(gob.NewDecoder),
 		"NewEncoder":   reflect.ValueOf(gob.NewEncoder),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/hex/hex"] = map[string]reflect.Value{
+	Names["encoding/hex/hex"] = "AppendDecode AppendEncode Decode DecodeString DecodedLen Dump Dumper Encode EncodeToString EncodedLen ErrLength NewDecoder NewEncoder InvalidByteError"
+	Lazy["encoding/hex/hex"] = symbols_encoding_hex_hex
+}
+
+// symbols_encoding_hex_hex builds the symbols of encoding/hex when first used (Lazy).
+func symbols_encoding_hex_hex() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendDecode":   reflect.ValueOf(hex.AppendDecode),
 		"AppendEncode":   reflect.ValueOf(hex.AppendEncode),

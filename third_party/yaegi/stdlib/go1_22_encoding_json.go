@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/json/json"] = map[string]reflect.Value{
+	Names["encoding/json/json"] = "Compact HTMLEscape Indent Marshal MarshalIndent NewDecoder NewEncoder Unmarshal Valid Decoder Delim Encoder InvalidUTF8Error InvalidUnmarshalError Marshaler MarshalerError Number RawMessage SyntaxError Token UnmarshalFieldError UnmarshalTypeError Unmarshaler UnsupportedTypeError UnsupportedValueError _Marshaler _Token _Unmarshaler"
+	Lazy["encoding/json/json"] = symbols_encoding_json_json
+}
+
+// symbols_encoding_json_json builds the symbols of encoding/json when first used (Lazy).
+func symbols_encoding_json_json() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Compact":       reflect.ValueOf(json.Compact),
 		"HTMLEscape":    reflect.ValueOf(json.HTMLEscape),

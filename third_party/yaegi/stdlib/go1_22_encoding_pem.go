@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/pem/pem"] = map[string]reflect.Value{
+	Names["encoding/pem/pem"] = "Decode Encode EncodeToMemory Block"
+	Lazy["encoding/pem/pem"] = symbols_encoding_pem_pem
+}
+
+// symbols_encoding_pem_pem builds the symbols of encoding/pem when first used (Lazy).
+func symbols_encoding_pem_pem() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Decode":         reflect.ValueOf(pem.Decode),
 		"Encode":         reflect.ValueOf(pem.Encode),

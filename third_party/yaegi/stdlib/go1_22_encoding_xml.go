@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["encoding/xml/xml"] = map[string]reflect.Value{
+	Names["encoding/xml/xml"] = "CopyToken Escape EscapeText HTMLAutoClose HTMLEntity Header Marshal MarshalIndent NewDecoder NewEncoder NewTokenDecoder Unmarshal Attr CharData Comment Decoder Directive Encoder EndElement Marshaler MarshalerAttr Name ProcInst StartElement SyntaxError TagPathError Token TokenReader UnmarshalError Unmarshaler UnmarshalerAttr UnsupportedTypeError _Marshaler _MarshalerAttr _Token _TokenReader _Unmarshaler _UnmarshalerAttr"
+	Lazy["encoding/xml/xml"] = symbols_encoding_xml_xml
+}
+
+// symbols_encoding_xml_xml builds the symbols of encoding/xml when first used (Lazy).
+func symbols_encoding_xml_xml() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CopyToken":       reflect.ValueOf(xml.CopyToken),
 		"Escape":          reflect.ValueOf(xml.Escape),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["errors/errors"] = map[string]reflect.Value{
+	Names["errors/errors"] = "As ErrUnsupported Is Join New Unwrap"
+	Lazy["errors/errors"] = symbols_errors_errors
+}
+
+// symbols_errors_errors builds the symbols of errors when first used (Lazy).
+func symbols_errors_errors() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"As":             reflect.ValueOf(errors.As),
 		"ErrUnsupported": reflect.ValueOf(&errors.ErrUnsupported).Elem(),

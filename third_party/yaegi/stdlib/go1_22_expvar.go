@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["expvar/expvar"] = map[string]reflect.Value{
+	Names["expvar/expvar"] = "Do Get Handler NewFloat NewInt NewMap NewString Publish Float Func Int KeyValue Map String Var _Var"
+	Lazy["expvar/expvar"] = symbols_expvar_expvar
+}
+
+// symbols_expvar_expvar builds the symbols of expvar when first used (Lazy).
+func symbols_expvar_expvar() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Do":        reflect.ValueOf(expvar.Do),
 		"Get":       reflect.ValueOf(expvar.Get),

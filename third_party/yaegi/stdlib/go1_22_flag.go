@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["flag/flag"] = map[string]reflect.Value{
+	Names["flag/flag"] = "Arg Args Bool BoolFunc BoolVar CommandLine ContinueOnError Duration DurationVar ErrHelp ExitOnError Float64 Float64Var Func Int Int64 Int64Var IntVar Lookup NArg NFlag NewFlagSet PanicOnError Parse Parsed PrintDefaults Set String StringVar TextVar Uint Uint64 Uint64Var UintVar UnquoteUsage Usage Var Visit VisitAll ErrorHandling Flag FlagSet Getter Value _Getter _Value"
+	Lazy["flag/flag"] = symbols_flag_flag
+}
+
+// symbols_flag_flag builds the symbols of flag when first used (Lazy).
+func symbols_flag_flag() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Arg":             reflect.ValueOf(flag.Arg),
 		"Args":            reflect.ValueOf(flag.Args),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["fmt/fmt"] = map[string]reflect.Value{
+	Names["fmt/fmt"] = "Append Appendf Appendln Errorf FormatString Fprint Fprintf Fprintln Fscan Fscanf Fscanln Print Printf Println Scan Scanf Scanln Sprint Sprintf Sprintln Sscan Sscanf Sscanln Formatter GoStringer ScanState Scanner State Stringer _Formatter _GoStringer _ScanState _Scanner _State _Stringer"
+	Lazy["fmt/fmt"] = symbols_fmt_fmt
+}
+
+// symbols_fmt_fmt builds the symbols of fmt when first used (Lazy).
+func symbols_fmt_fmt() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Append":       reflect.ValueOf(fmt.Append),
 		"Appendf":      reflect.ValueOf(fmt.Appendf),

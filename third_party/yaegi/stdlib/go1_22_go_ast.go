@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["go/ast/ast"] = map[string]reflect.Value{
+	Names["go/ast/ast"] = "Bad Con FileExports FilterDecl FilterFile FilterFuncDuplicates FilterImportDuplicates FilterPackage FilterUnassociatedComments Fprint Fun Inspect IsExported IsGenerated Lbl MergePackageFiles NewCommentMap NewIdent NewObj NewPackage NewScope NotNilFilter PackageExports Pkg Print RECV SEND SortImports Typ Unparen Var Walk ArrayType AssignStmt BadDecl BadExpr BadStmt BasicLit BinaryExpr BlockStmt BranchStmt CallExpr CaseClause ChanDir ChanType CommClause Comment CommentGroup CommentMap CompositeLit Decl DeclStmt DeferStmt Ellipsis EmptyStmt Expr ExprStmt Field FieldFilter FieldList File Filter ForStmt FuncDecl FuncLit FuncType GenDecl GoStmt Ident IfStmt ImportSpec Importer IncDecStmt IndexExpr IndexListExpr InterfaceType KeyValueExpr LabeledStmt MapType MergeMode Node ObjKind Object Package ParenExpr RangeStmt ReturnStmt Scope SelectStmt SelectorExpr SendStmt SliceExpr Spec StarExpr Stmt StructType SwitchStmt TypeAssertExpr TypeSpec TypeSwitchStmt UnaryExpr ValueSpec Visitor _Decl _Expr _Node _Spec _Stmt _Visitor"
+	Lazy["go/ast/ast"] = symbols_go_ast_ast
+}
+
+// symbols_go_ast_ast builds the symbols of go/ast when first used (Lazy).
+func symbols_go_ast_ast() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Bad":                        reflect.ValueOf(ast.Bad),
 		"Con":                        reflect.ValueOf(ast.Con),

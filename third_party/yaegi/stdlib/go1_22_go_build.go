@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/build/build"] = map[string]reflect.Value{
+	Names["go/build/build"] = "AllowBinary ArchChar Default FindOnly IgnoreVendor Import ImportComment ImportDir IsLocalImport ToolDir Context Directive ImportMode MultiplePackageError NoGoError Package"
+	Lazy["go/build/build"] = symbols_go_build_build
+}
+
+// symbols_go_build_build builds the symbols of go/build when first used (Lazy).
+func symbols_go_build_build() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AllowBinary":   reflect.ValueOf(build.AllowBinary),
 		"ArchChar":      reflect.ValueOf(build.ArchChar),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/build/constraint/constraint"] = map[string]reflect.Value{
+	Names["go/build/constraint/constraint"] = "GoVersion IsGoBuild IsPlusBuild Parse PlusBuildLines AndExpr Expr NotExpr OrExpr SyntaxError TagExpr _Expr"
+	Lazy["go/build/constraint/constraint"] = symbols_go_build_constraint_constraint
+}
+
+// symbols_go_build_constraint_constraint builds the symbols of go/build/constraint when first used (Lazy).
+func symbols_go_build_constraint_constraint() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"GoVersion":      reflect.ValueOf(constraint.GoVersion),
 		"IsGoBuild":      reflect.ValueOf(constraint.IsGoBuild),

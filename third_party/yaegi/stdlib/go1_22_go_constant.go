@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/constant/constant"] = map[string]reflect.Value{
+	Names["go/constant/constant"] = "BinaryOp BitLen Bool BoolVal Bytes Compare Complex Denom Float Float32Val Float64Val Imag Int Int64Val Make MakeBool MakeFloat64 MakeFromBytes MakeFromLiteral MakeImag MakeInt64 MakeString MakeUint64 MakeUnknown Num Real Shift Sign String StringVal ToComplex ToFloat ToInt Uint64Val UnaryOp Unknown Val Kind Value _Value"
+	Lazy["go/constant/constant"] = symbols_go_constant_constant
+}
+
+// symbols_go_constant_constant builds the symbols of go/constant when first used (Lazy).
+func symbols_go_constant_constant() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BinaryOp":        reflect.ValueOf(constant.BinaryOp),
 		"BitLen":          reflect.ValueOf(constant.BitLen),

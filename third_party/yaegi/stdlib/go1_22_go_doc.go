@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/doc/doc"] = map[string]reflect.Value{
+	Names["go/doc/doc"] = "AllDecls AllMethods Examples IllegalPrefixes IsPredeclared New NewFromFiles PreserveAST Synopsis ToHTML ToText Example Filter Func Mode Note Package Type Value"
+	Lazy["go/doc/doc"] = symbols_go_doc_doc
+}
+
+// symbols_go_doc_doc builds the symbols of go/doc when first used (Lazy).
+func symbols_go_doc_doc() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AllDecls":        reflect.ValueOf(doc.AllDecls),
 		"AllMethods":      reflect.ValueOf(doc.AllMethods),

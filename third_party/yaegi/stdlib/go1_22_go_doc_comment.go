@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/doc/comment/comment"] = map[string]reflect.Value{
+	Names["go/doc/comment/comment"] = "DefaultLookupPackage Block Code Doc DocLink Heading Italic Link LinkDef List ListItem Paragraph Parser Plain Printer Text _Block _Text"
+	Lazy["go/doc/comment/comment"] = symbols_go_doc_comment_comment
+}
+
+// symbols_go_doc_comment_comment builds the symbols of go/doc/comment when first used (Lazy).
+func symbols_go_doc_comment_comment() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DefaultLookupPackage": reflect.ValueOf(comment.DefaultLookupPackage),
 

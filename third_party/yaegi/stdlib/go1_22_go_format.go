@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/format/format"] = map[string]reflect.Value{
+	Names["go/format/format"] = "Node Source"
+	Lazy["go/format/format"] = symbols_go_format_format
+}
+
+// symbols_go_format_format builds the symbols of go/format when first used (Lazy).
+func symbols_go_format_format() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Node":   reflect.ValueOf(format.Node),
 		"Source": reflect.ValueOf(format.Source),

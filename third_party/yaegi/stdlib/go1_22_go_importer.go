@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/importer/importer"] = map[string]reflect.Value{
+	Names["go/importer/importer"] = "Default For ForCompiler Lookup"
+	Lazy["go/importer/importer"] = symbols_go_importer_importer
+}
+
+// symbols_go_importer_importer builds the symbols of go/importer when first used (Lazy).
+func symbols_go_importer_importer() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Default":     reflect.ValueOf(importer.Default),
 		"For":         reflect.ValueOf(importer.For),

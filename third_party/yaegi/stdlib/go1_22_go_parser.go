@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/parser/parser"] = map[string]reflect.Value{
+	Names["go/parser/parser"] = "AllErrors DeclarationErrors ImportsOnly PackageClauseOnly ParseComments ParseDir ParseExpr ParseExprFrom ParseFile SkipObjectResolution SpuriousErrors Trace Mode"
+	Lazy["go/parser/parser"] = symbols_go_parser_parser
+}
+
+// symbols_go_parser_parser builds the symbols of go/parser when first used (Lazy).
+func symbols_go_parser_parser() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AllErrors":            reflect.ValueOf(parser.AllErrors),
 		"DeclarationErrors":    reflect.ValueOf(parser.DeclarationErrors),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/printer/printer"] = map[string]reflect.Value{
+	Names["go/printer/printer"] = "Fprint RawFormat SourcePos TabIndent UseSpaces CommentedNode Config Mode"
+	Lazy["go/printer/printer"] = symbols_go_printer_printer
+}
+
+// symbols_go_printer_printer builds the symbols of go/printer when first used (Lazy).
+func symbols_go_printer_printer() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Fprint":    reflect.ValueOf(printer.Fprint),
 		"RawFormat": reflect.ValueOf(printer.RawFormat),

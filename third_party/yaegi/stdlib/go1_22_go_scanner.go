@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/scanner/scanner"] = map[string]reflect.Value{
+	Names["go/scanner/scanner"] = "PrintError ScanComments Error ErrorHandler ErrorList Mode Scanner"
+	Lazy["go/scanner/scanner"] = symbols_go_scanner_scanner
+}
+
+// symbols_go_scanner_scanner builds the symbols of go/scanner when first used (Lazy).
+func symbols_go_scanner_scanner() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"PrintError":   reflect.ValueOf(scanner.PrintError),
 		"ScanComments": reflect.ValueOf(scanner.ScanComments),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["go/token/token"] = map[string]reflect.Value{
+	Names["go/token/token"] = "ADD ADD_ASSIGN AND AND_ASSIGN AND_NOT AND_NOT_ASSIGN ARROW ASSIGN BREAK CASE CHAN CHAR COLON COMMA COMMENT CONST CONTINUE DEC DEFAULT DEFER DEFINE ELLIPSIS ELSE EOF EQL FALLTHROUGH FLOAT FOR FUNC GEQ GO GOTO GTR HighestPrec IDENT IF ILLEGAL IMAG IMPORT INC INT INTERFACE IsExported IsIdentifier IsKeyword LAND LBRACE LBRACK LEQ LOR LPAREN LSS Lookup LowestPrec MAP MUL MUL_ASSIGN NEQ NOT NewFileSet NoPos OR OR_ASSIGN PACKAGE PERIOD QUO QUO_ASSIGN RANGE RBRACE RBRACK REM REM_ASSIGN RETURN RPAREN SELECT SEMICOLON SHL SHL_ASSIGN SHR SHR_ASSIGN STRING STRUCT SUB SUB_ASSIGN SWITCH TILDE TYPE UnaryPrec VAR XOR XOR_ASSIGN File FileSet Pos Position Token"
+	Lazy["go/token/token"] = symbols_go_token_token
+}
+
+// symbols_go_token_token builds the symbols of go/token when first used (Lazy).
+func symbols_go_token_token() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ADD":            reflect.ValueOf(token.ADD),
 		"ADD_ASSIGN":     reflect.ValueOf(token.ADD_ASSIGN),

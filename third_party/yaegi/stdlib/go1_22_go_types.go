@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["go/types/types"] = map[string]reflect.Value{
+	Names["go/types/types"] = "AssertableTo AssignableTo Bool Byte CheckExpr Comparable Complex128 Complex64 ConvertibleTo DefPredeclaredTestFuncs Default Eval ExprString FieldVal Float32 Float64 Id Identical IdenticalIgnoreTags Implements Instantiate Int Int16 Int32 Int64 Int8 Invalid IsBoolean IsComplex IsConstType IsFloat IsInteger IsInterface IsNumeric IsOrdered IsString IsUnsigned IsUntyped LookupFieldOrMethod MethodExpr MethodVal MissingMethod NewAlias NewArray NewChan NewChecker NewConst NewContext NewField NewFunc NewInterface NewInterfaceType NewLabel NewMap NewMethodSet NewNamed NewPackage NewParam NewPkgName NewPointer NewScope NewSignature NewSignatureType NewSlice NewStruct NewTerm NewTuple NewTypeName NewTypeParam NewUnion NewVar ObjectString RecvOnly RelativeTo Rune Satisfies SelectionString SendOnly SendRecv SizesFor String Typ TypeString Uint Uint16 Uint32 Uint64 Uint8 Uintptr Unalias Universe Unsafe UnsafePointer UntypedBool UntypedComplex UntypedFloat UntypedInt UntypedNil UntypedRune UntypedString WriteExpr WriteSignature WriteType Alias ArgumentError Array Basic BasicInfo BasicKind Builtin Chan ChanDir Checker Config Const Context Error Func ImportMode Importer ImporterFrom Info Initializer Instance Interface Label Map MethodSet Named Nil Object Package PkgName Pointer Qualifier Scope Selection SelectionKind Signature Sizes Slice StdSizes Struct Term Tuple Type TypeAndValue TypeList TypeName TypeParam TypeParamList Union Var _Importer _ImporterFrom _Object _Sizes _Type"
+	Lazy["go/types/types"] = symbols_go_types_types
+}
+
+// symbols_go_types_types builds the symbols of go/types when first used (Lazy).
+func symbols_go_types_types() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AssertableTo":            reflect.ValueOf(types.AssertableTo),
 		"AssignableTo":            reflect.ValueOf(types.AssignableTo),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["go/version/version"] = map[string]reflect.Value{
+	Names["go/version/version"] = "Compare IsValid Lang"
+	Lazy["go/version/version"] = symbols_go_version_version
+}
+
+// symbols_go_version_version builds the symbols of go/version when first used (Lazy).
+func symbols_go_version_version() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Compare": reflect.ValueOf(version.Compare),
 		"IsValid": reflect.ValueOf(version.IsValid),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/hash"] = map[string]reflect.Value{
+	Names["hash/hash"] = "Hash Hash32 Hash64 _Hash _Hash32 _Hash64"
+	Lazy["hash/hash"] = symbols_hash_hash
+}
+
+// symbols_hash_hash builds the symbols of hash when first used (Lazy).
+func symbols_hash_hash() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// type definitions
 		"Hash":   reflect.ValueOf((*hash.Hash)(nil)),
 		"Hash32": reflect.ValueOf((*hash.Hash32)(nil)),

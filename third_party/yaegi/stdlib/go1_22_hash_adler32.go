@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/adler32/adler32"] = map[string]reflect.Value{
+	Names["hash/adler32/adler32"] = "Checksum New Size"
+	Lazy["hash/adler32/adler32"] = symbols_hash_adler32_adler32
+}
+
+// symbols_hash_adler32_adler32 builds the symbols of hash/adler32 when first used (Lazy).
+func symbols_hash_adler32_adler32() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Checksum": reflect.ValueOf(adler32.Checksum),
 		"New":      reflect.ValueOf(adler32.New),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/crc32/crc32"] = map[string]reflect.Value{
+	Names["hash/crc32/crc32"] = "Castagnoli Checksum ChecksumIEEE IEEE IEEETable Koopman MakeTable New NewIEEE Size Update Table"
+	Lazy["hash/crc32/crc32"] = symbols_hash_crc32_crc32
+}
+
+// symbols_hash_crc32_crc32 builds the symbols of hash/crc32 when first used (Lazy).
+func symbols_hash_crc32_crc32() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Castagnoli":   reflect.ValueOf(constant.MakeFromLiteral("2197175160", token.INT, 0)),
 		"Checksum":     reflect.ValueOf(crc32.Checksum),

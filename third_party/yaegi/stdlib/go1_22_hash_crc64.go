@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/crc64/crc64"] = map[string]reflect.Value{
+	Names["hash/crc64/crc64"] = "Checksum ECMA ISO MakeTable New Size Update Table"
+	Lazy["hash/crc64/crc64"] = symbols_hash_crc64_crc64
+}
+
+// symbols_hash_crc64_crc64 builds the symbols of hash/crc64 when first used (Lazy).
+func symbols_hash_crc64_crc64() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Checksum":  reflect.ValueOf(crc64.Checksum),
 		"ECMA":      reflect.ValueOf(constant.MakeFromLiteral("14514072000185962306", token.INT, 0)),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/fnv/fnv"] = map[string]reflect.Value{
+	Names["hash/fnv/fnv"] = "New128 New128a New32 New32a New64 New64a"
+	Lazy["hash/fnv/fnv"] = symbols_hash_fnv_fnv
+}
+
+// symbols_hash_fnv_fnv builds the symbols of hash/fnv when first used (Lazy).
+func symbols_hash_fnv_fnv() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"New128":  reflect.ValueOf(fnv.New128),
 		"New128a": reflect.ValueOf(fnv.New128a),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["hash/maphash/maphash"] = map[string]reflect.Value{
+	Names["hash/maphash/maphash"] = "Bytes MakeSeed String Hash Seed"
+	Lazy["hash/maphash/maphash"] = symbols_hash_maphash_maphash
+}
+
+// symbols_hash_maphash_maphash builds the symbols of hash/maphash when first used (Lazy).
+func symbols_hash_maphash_maphash() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Bytes":    reflect.ValueOf(maphash.Bytes),
 		"MakeSeed": reflect.ValueOf(maphash.MakeSeed),

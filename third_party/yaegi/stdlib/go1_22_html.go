@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["html/html"] = map[string]reflect.Value{
+	Names["html/html"] = "EscapeString UnescapeString"
+	Lazy["html/html"] = symbols_html_html
+}
+
+// symbols_html_html builds the symbols of html when first used (Lazy).
+func symbols_html_html() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"EscapeString":   reflect.ValueOf(html.EscapeString),
 		"UnescapeString": reflect.ValueOf(html.UnescapeString),

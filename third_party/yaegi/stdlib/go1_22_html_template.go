@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["html/template/template"] = map[string]reflect.Value{
+	Names["html/template/template"] = "ErrAmbigContext ErrBadHTML ErrBranchEnd ErrEndContext ErrJSTemplate ErrNoSuchTemplate ErrOutputContext ErrPartialCharset ErrPartialEscape ErrPredefinedEscaper ErrRangeLoopReentry ErrSlashAmbig HTMLEscape HTMLEscapeString HTMLEscaper IsTrue JSEscape JSEscapeString JSEscaper Must New OK ParseFS ParseFiles ParseGlob URLQueryEscaper CSS Error ErrorCode FuncMap HTML HTMLAttr JS JSStr Srcset Template URL"
+	Lazy["html/template/template"] = symbols_html_template_template
+}
+
+// symbols_html_template_template builds the symbols of html/template when first used (Lazy).
+func symbols_html_template_template() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrAmbigContext":      reflect.ValueOf(template.ErrAmbigContext),
 		"ErrBadHTML":           reflect.ValueOf(template.ErrBadHTML),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["image/image"] = map[string]reflect.Value{
+	Names["image/image"] = "Black Decode DecodeConfig ErrFormat NewAlpha NewAlpha16 NewCMYK NewGray NewGray16 NewNRGBA NewNRGBA64 NewNYCbCrA NewPaletted NewRGBA NewRGBA64 NewUniform NewYCbCr Opaque Pt Rect RegisterFormat Transparent White YCbCrSubsampleRatio410 YCbCrSubsampleRatio411 YCbCrSubsampleRatio420 YCbCrSubsampleRatio422 YCbCrSubsampleRatio440 YCbCrSubsampleRatio444 ZP ZR Alpha Alpha16 CMYK Config Gray Gray16 Image NRGBA NRGBA64 NYCbCrA Paletted PalettedImage Point RGBA RGBA64 RGBA64Image Rectangle Uniform YCbCr YCbCrSubsampleRatio _Image _PalettedImage _RGBA64Image"
+	Lazy["image/image"] = symbols_image_image
+}
+
+// symbols_image_image builds the symbols of image when first used (Lazy).
+func symbols_image_image() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Black":                  reflect.ValueOf(&image.Black).Elem(),
 		"Decode":                 reflect.ValueOf(image.Decode),

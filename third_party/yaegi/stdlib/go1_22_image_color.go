@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["image/color/color"] = map[string]reflect.Value{
+	Names["image/color/color"] = "Alpha16Model AlphaModel Black CMYKModel CMYKToRGB Gray16Model GrayModel ModelFunc NRGBA64Model NRGBAModel NYCbCrAModel Opaque RGBA64Model RGBAModel RGBToCMYK RGBToYCbCr Transparent White YCbCrModel YCbCrToRGB Alpha Alpha16 CMYK Color Gray Gray16 Model NRGBA NRGBA64 NYCbCrA Palette RGBA RGBA64 YCbCr _Color _Model"
+	Lazy["image/color/color"] = symbols_image_color_color
+}
+
+// symbols_image_color_color builds the symbols of image/color when first used (Lazy).
+func symbols_image_color_color() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Alpha16Model": reflect.ValueOf(&color.Alpha16Model).Elem(),
 		"AlphaModel":   reflect.ValueOf(&color.AlphaModel).Elem(),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["image/color/palette/palette"] = map[string]reflect.Value{
+	Names["image/color/palette/palette"] = "Plan9 WebSafe"
+	Lazy["image/color/palette/palette"] = symbols_image_color_palette_palette
+}
+
+// symbols_image_color_palette_palette builds the symbols of image/color/palette when first used (Lazy).
+func symbols_image_color_palette_palette() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Plan9":   reflect.ValueOf(&palette.Plan9).Elem(),
 		"WebSafe": reflect.ValueOf(&palette.WebSafe).Elem(),

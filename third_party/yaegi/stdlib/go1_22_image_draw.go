@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["image/draw/draw"] = map[string]reflect.Value{
+	Names["image/draw/draw"] = "Draw DrawMask FloydSteinberg Over Src Drawer Image Op Quantizer RGBA64Image _Drawer _Image _Quantizer _RGBA64Image"
+	Lazy["image/draw/draw"] = symbols_image_draw_draw
+}
+
+// symbols_image_draw_draw builds the symbols of image/draw when first used (Lazy).
+func symbols_image_draw_draw() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Draw":           reflect.ValueOf(draw.Draw),
 		"DrawMask":       reflect.ValueOf(draw.DrawMask),

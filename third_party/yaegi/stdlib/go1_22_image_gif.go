@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["image/gif/gif"] = map[string]reflect.Value{
+	Names["image/gif/gif"] = "Decode DecodeAll DecodeConfig DisposalBackground DisposalNone DisposalPrevious Encode EncodeAll GIF Options"
+	Lazy["image/gif/gif"] = symbols_image_gif_gif
+}
+
+// symbols_image_gif_gif builds the symbols of image/gif when first used (Lazy).
+func symbols_image_gif_gif() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Decode":             reflect.ValueOf(gif.Decode),
 		"DecodeAll":          reflect.ValueOf(gif.DecodeAll),

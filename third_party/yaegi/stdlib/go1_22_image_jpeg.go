@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["image/jpeg/jpeg"] = map[string]reflect.Value{
+	Names["image/jpeg/jpeg"] = "Decode DecodeConfig DefaultQuality Encode FormatError Options Reader UnsupportedError _Reader"
+	Lazy["image/jpeg/jpeg"] = symbols_image_jpeg_jpeg
+}
+
+// symbols_image_jpeg_jpeg builds the symbols of image/jpeg when first used (Lazy).
+func symbols_image_jpeg_jpeg() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Decode":         reflect.ValueOf(jpeg.Decode),
 		"DecodeConfig":   reflect.ValueOf(jpeg.DecodeConfig),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["image/png/png"] = map[string]reflect.Value{
+	Names["image/png/png"] = "BestCompression BestSpeed Decode DecodeConfig DefaultCompression Encode NoCompression CompressionLevel Encoder EncoderBuffer EncoderBufferPool FormatError UnsupportedError _EncoderBufferPool"
+	Lazy["image/png/png"] = symbols_image_png_png
+}
+
+// symbols_image_png_png builds the symbols of image/png when first used (Lazy).
+func symbols_image_png_png() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BestCompression":    reflect.ValueOf(png.BestCompression),
 		"BestSpeed":          reflect.ValueOf(png.BestSpeed),

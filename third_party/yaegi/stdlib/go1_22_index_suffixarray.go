@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["index/suffixarray/suffixarray"] = map[string]reflect.Value{
+	Names["index/suffixarray/suffixarray"] = "New Index"
+	Lazy["index/suffixarray/suffixarray"] = symbols_index_suffixarray_suffixarray
+}
+
+// symbols_index_suffixarray_suffixarray builds the symbols of index/suffixarray when first used (Lazy).
+func symbols_index_suffixarray_suffixarray() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"New": reflect.ValueOf(suffixarray.New),
 

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["io/io"] = map[string]reflect.Value{
+	Names["io/io"] = "Copy CopyBuffer CopyN Discard EOF ErrClosedPipe ErrNoProgress ErrShortBuffer ErrShortWrite ErrUnexpectedEOF LimitReader MultiReader MultiWriter NewOffsetWriter NewSectionReader NopCloser Pipe ReadAll ReadAtLeast ReadFull SeekCurrent SeekEnd SeekStart TeeReader WriteString ByteReader ByteScanner ByteWriter Closer LimitedReader OffsetWriter PipeReader PipeWriter ReadCloser ReadSeekCloser ReadSeeker ReadWriteCloser ReadWriteSeeker ReadWriter Reader ReaderAt ReaderFrom RuneReader RuneScanner SectionReader Seeker StringWriter WriteCloser WriteSeeker Writer WriterAt WriterTo _ByteReader _ByteScanner _ByteWriter _Closer _ReadCloser _ReadSeekCloser _ReadSeeker _ReadWriteCloser _ReadWriteSeeker _ReadWriter _Reader _ReaderAt _ReaderFrom _RuneReader _RuneScanner _Seeker _StringWriter _WriteCloser _WriteSeeker _Writer _WriterAt _WriterTo"
+	Lazy["io/io"] = symbols_io_io
+}
+
+// symbols_io_io builds the symbols of io when first used (Lazy).
+func symbols_io_io() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Copy":             reflect.ValueOf(io.Copy),
 		"CopyBuffer":       reflect.ValueOf(io.CopyBuffer),

@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["io/fs/fs"] = map[string]reflect.Value{
+	Names["io/fs/fs"] = "ErrClosed ErrExist ErrInvalid ErrNotExist ErrPermission FileInfoToDirEntry FormatDirEntry FormatFileInfo Glob ModeAppend ModeCharDevice ModeDevice ModeDir ModeExclusive ModeIrregular ModeNamedPipe ModePerm ModeSetgid ModeSetuid ModeSocket ModeSticky ModeSymlink ModeTemporary ModeType ReadDir ReadFile SkipAll SkipDir Stat Sub ValidPath WalkDir DirEntry FS File FileInfo FileMode GlobFS PathError ReadDirFS ReadDirFile ReadFileFS StatFS SubFS WalkDirFunc _DirEntry _FS _File _FileInfo _GlobFS _ReadDirFS _ReadDirFile _ReadFileFS _StatFS _SubFS"
+	Lazy["io/fs/fs"] = symbols_io_fs_fs
+}
+
+// symbols_io_fs_fs builds the symbols of io/fs when first used (Lazy).
+func symbols_io_fs_fs() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrClosed":          reflect.ValueOf(&fs.ErrClosed).Elem(),
 		"ErrExist":           reflect.ValueOf(&fs.ErrExist).Elem(),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["io/ioutil/ioutil"] = map[string]reflect.Value{
+	Names["io/ioutil/ioutil"] = "Discard NopCloser ReadAll ReadDir ReadFile TempDir TempFile WriteFile"
+	Lazy["io/ioutil/ioutil"] = symbols_io_ioutil_ioutil
+}
+
+// symbols_io_ioutil_ioutil builds the symbols of io/ioutil when first used (Lazy).
+func symbols_io_ioutil_ioutil() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Discard":   reflect.ValueOf(&ioutil.Discard).Elem(),
 		"NopCloser": reflect.ValueOf(ioutil.NopCloser),

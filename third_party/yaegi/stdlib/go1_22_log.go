@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["log/log"] = map[string]reflect.Value{
+	Names["log/log"] = "Default Fatal Fatalf Fatalln Flags LUTC Ldate Llongfile Lmicroseconds Lmsgprefix Lshortfile LstdFlags Ltime New Output Panic Panicf Panicln Prefix Print Printf Println SetFlags SetOutput SetPrefix Writer Logger"
+	Lazy["log/log"] = symbols_log_log
+}
+
+// symbols_log_log builds the symbols of log when first used (Lazy).
+func symbols_log_log() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Default":       reflect.ValueOf(log.Default),
 		"Fatal":         reflect.ValueOf(logFatal),

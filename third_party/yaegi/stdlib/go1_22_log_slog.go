@@ -14,7 +14,13 @@ import (
 )
 
 func init() {
-	Symbols["log/slog/slog"] = map[string]reflect.Value{
+	Names["log/slog/slog"] = "Any AnyValue Bool BoolValue Debug DebugContext Default Duration DurationValue Error ErrorContext Float64 Float64Value Group GroupValue Info InfoContext Int Int64 Int64Value IntValue KindAny KindBool KindDuration KindFloat64 KindGroup KindInt64 KindLogValuer KindString KindTime KindUint64 LevelDebug LevelError LevelInfo LevelKey LevelWarn Log LogAttrs MessageKey New NewJSONHandler NewLogLogger NewRecord NewTextHandler SetDefault SetLogLoggerLevel SourceKey String StringValue Time TimeKey TimeValue Uint64 Uint64Value Warn WarnContext With Attr Handler HandlerOptions JSONHandler Kind Level LevelVar Leveler LogValuer Logger Record Source TextHandler Value _Handler _Leveler _LogValuer"
+	Lazy["log/slog/slog"] = symbols_log_slog_slog
+}
+
+// symbols_log_slog_slog builds the symbols of log/slog when first used (Lazy).
+func symbols_log_slog_slog() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Any":               reflect.ValueOf(slog.Any),
 		"AnyValue":          reflect.ValueOf(slog.AnyValue),

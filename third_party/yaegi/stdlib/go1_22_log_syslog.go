@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["log/syslog/syslog"] = map[string]reflect.Value{
+	Names["log/syslog/syslog"] = "Dial LOG_ALERT LOG_AUTH LOG_AUTHPRIV LOG_CRIT LOG_CRON LOG_DAEMON LOG_DEBUG LOG_EMERG LOG_ERR LOG_FTP LOG_INFO LOG_KERN LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7 LOG_LPR LOG_MAIL LOG_NEWS LOG_NOTICE LOG_SYSLOG LOG_USER LOG_UUCP LOG_WARNING New NewLogger Priority Writer"
+	Lazy["log/syslog/syslog"] = symbols_log_syslog_syslog
+}
+
+// symbols_log_syslog_syslog builds the symbols of log/syslog when first used (Lazy).
+func symbols_log_syslog_syslog() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Dial":         reflect.ValueOf(syslog.Dial),
 		"LOG_ALERT":    reflect.ValueOf(syslog.LOG_ALERT),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["math/big/big"] = map[string]reflect.Value{
+	Names["math/big/big"] = "Above AwayFromZero Below Exact Jacobi MaxBase MaxExp MaxPrec MinExp NewFloat NewInt NewRat ParseFloat ToNearestAway ToNearestEven ToNegativeInf ToPositiveInf ToZero Accuracy ErrNaN Float Int Rat RoundingMode Word"
+	Lazy["math/big/big"] = symbols_math_big_big
+}
+
+// symbols_math_big_big builds the symbols of math/big when first used (Lazy).
+func symbols_math_big_big() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Above":         reflect.ValueOf(big.Above),
 		"AwayFromZero":  reflect.ValueOf(big.AwayFromZero),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["math/bits/bits"] = map[string]reflect.Value{
+	Names["math/bits/bits"] = "Add Add32 Add64 Div Div32 Div64 LeadingZeros LeadingZeros16 LeadingZeros32 LeadingZeros64 LeadingZeros8 Len Len16 Len32 Len64 Len8 Mul Mul32 Mul64 OnesCount OnesCount16 OnesCount32 OnesCount64 OnesCount8 Rem Rem32 Rem64 Reverse Reverse16 Reverse32 Reverse64 Reverse8 ReverseBytes ReverseBytes16 ReverseBytes32 ReverseBytes64 RotateLeft RotateLeft16 RotateLeft32 RotateLeft64 RotateLeft8 Sub Sub32 Sub64 TrailingZeros TrailingZeros16 TrailingZeros32 TrailingZeros64 TrailingZeros8 UintSize"
+	Lazy["math/bits/bits"] = symbols_math_bits_bits
+}
+
+// symbols_math_bits_bits builds the symbols of math/bits when first used (Lazy).
+func symbols_math_bits_bits() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Add":             reflect.ValueOf(bits.Add),
 		"Add32":           reflect.ValueOf(bits.Add32),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["math/cmplx/cmplx"] = map[string]reflect.Value{
+	Names["math/cmplx/cmplx"] = "Abs Acos Acosh Asin Asinh Atan Atanh Conj Cos Cosh Cot Exp Inf IsInf IsNaN Log Log10 NaN Phase Polar Pow Rect Sin Sinh Sqrt Tan Tanh"
+	Lazy["math/cmplx/cmplx"] = symbols_math_cmplx_cmplx
+}
+
+// symbols_math_cmplx_cmplx builds the symbols of math/cmplx when first used (Lazy).
+func symbols_math_cmplx_cmplx() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Abs":   reflect.ValueOf(cmplx.Abs),
 		"Acos":  reflect.ValueOf(cmplx.Acos),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["math/rand/rand"] = map[string]reflect.Value{
+	Names["math/rand/rand"] = "ExpFloat64 Float32 Float64 Int Int31 Int31n Int63 Int63n Intn New NewSource NewZipf NormFloat64 Perm Read Seed Shuffle Uint32 Uint64 Rand Source Source64 Zipf _Source _Source64"
+	Lazy["math/rand/rand"] = symbols_math_rand_rand
+}
+
+// symbols_math_rand_rand builds the symbols of math/rand when first used (Lazy).
+func symbols_math_rand_rand() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ExpFloat64":  reflect.ValueOf(rand.ExpFloat64),
 		"Float32":     reflect.ValueOf(rand.Float32),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["math/rand/v2/rand"] = map[string]reflect.Value{
+	Names["math/rand/v2/rand"] = "ExpFloat64 Float32 Float64 Int Int32 Int32N Int64 Int64N IntN New NewChaCha8 NewPCG NewZipf NormFloat64 Perm Shuffle Uint32 Uint32N Uint64 Uint64N UintN ChaCha8 PCG Rand Source Zipf _Source"
+	Lazy["math/rand/v2/rand"] = symbols_math_rand_v2_rand
+}
+
+// symbols_math_rand_v2_rand builds the symbols of math/rand/v2 when first used (Lazy).
+func symbols_math_rand_v2_rand() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ExpFloat64":  reflect.ValueOf(rand.ExpFloat64),
 		"Float32":     reflect.ValueOf(rand.Float32),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["mime/mime"] = map[string]reflect.Value{
+	Names["mime/mime"] = "AddExtensionType BEncoding ErrInvalidMediaParameter ExtensionsByType FormatMediaType ParseMediaType QEncoding TypeByExtension WordDecoder WordEncoder"
+	Lazy["mime/mime"] = symbols_mime_mime
+}
+
+// symbols_mime_mime builds the symbols of mime when first used (Lazy).
+func symbols_mime_mime() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AddExtensionType":         reflect.ValueOf(mime.AddExtensionType),
 		"BEncoding":                reflect.ValueOf(mime.BEncoding),

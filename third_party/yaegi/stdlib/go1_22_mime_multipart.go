@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["mime/multipart/multipart"] = map[string]reflect.Value{
+	Names["mime/multipart/multipart"] = "ErrMessageTooLarge NewReader NewWriter File FileHeader Form Part Reader Writer _File"
+	Lazy["mime/multipart/multipart"] = symbols_mime_multipart_multipart
+}
+
+// symbols_mime_multipart_multipart builds the symbols of mime/multipart when first used (Lazy).
+func symbols_mime_multipart_multipart() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrMessageTooLarge": reflect.ValueOf(&multipart.ErrMessageTooLarge).Elem(),
 		"NewReader":          reflect.ValueOf(multipart.NewReader),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["mime/quotedprintable/quotedprintable"] = map[string]reflect.Value{
+	Names["mime/quotedprintable/quotedprintable"] = "NewReader NewWriter Reader Writer"
+	Lazy["mime/quotedprintable/quotedprintable"] = symbols_mime_quotedprintable_quotedprintable
+}
+
+// symbols_mime_quotedprintable_quotedprintable builds the symbols of mime/quotedprintable when first used (Lazy).
+func symbols_mime_quotedprintable_quotedprintable() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewReader": reflect.ValueOf(quotedprintable.NewReader),
 		"NewWriter": reflect.ValueOf(quotedprintable.NewWriter),

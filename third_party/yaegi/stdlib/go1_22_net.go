@@ -14,7 +14,13 @@ import (
 )
 
 func init() {
-	Symbols["net/net"] = map[string]reflect.Value{
+	Names["net/net"] = "CIDRMask DefaultResolver Dial DialIP DialTCP DialTimeout DialUDP DialUnix ErrClosed ErrWriteToConnected FileConn FileListener FilePacketConn FlagBroadcast FlagLoopback FlagMulticast FlagPointToPoint FlagRunning FlagUp IPv4 IPv4Mask IPv4allrouter IPv4allsys IPv4bcast IPv4len IPv4zero IPv6interfacelocalallnodes IPv6len IPv6linklocalallnodes IPv6linklocalallrouters IPv6loopback IPv6unspecified IPv6zero InterfaceAddrs InterfaceByIndex InterfaceByName Interfaces JoinHostPort Listen ListenIP ListenMulticastUDP ListenPacket ListenTCP ListenUDP ListenUnix ListenUnixgram LookupAddr LookupCNAME LookupHost LookupIP LookupMX LookupNS LookupPort LookupSRV LookupTXT ParseCIDR ParseIP ParseMAC Pipe ResolveIPAddr ResolveTCPAddr ResolveUDPAddr ResolveUnixAddr SplitHostPort TCPAddrFromAddrPort UDPAddrFromAddrPort Addr AddrError Buffers Conn DNSConfigError DNSError Dialer Error Flags HardwareAddr IP IPAddr IPConn IPMask IPNet Interface InvalidAddrError ListenConfig Listener MX NS OpError PacketConn ParseError Resolver SRV TCPAddr TCPConn TCPListener UDPAddr UDPConn UnixAddr UnixConn UnixListener UnknownNetworkError _Addr _Conn _Error _Listener _PacketConn"
+	Lazy["net/net"] = symbols_net_net
+}
+
+// symbols_net_net builds the symbols of net when first used (Lazy).
+func symbols_net_net() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CIDRMask":                   reflect.ValueOf(net.CIDRMask),
 		"DefaultResolver":            reflect.ValueOf(&net.DefaultResolver).Elem(),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/cgi/cgi"] = map[string]reflect.Value{
+	Names["net/http/cgi/cgi"] = "Request RequestFromMap Serve Handler"
+	Lazy["net/http/cgi/cgi"] = symbols_net_http_cgi_cgi
+}
+
+// symbols_net_http_cgi_cgi builds the symbols of net/http/cgi when first used (Lazy).
+func symbols_net_http_cgi_cgi() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Request":        reflect.ValueOf(cgi.Request),
 		"RequestFromMap": reflect.ValueOf(cgi.RequestFromMap),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/cookiejar/cookiejar"] = map[string]reflect.Value{
+	Names["net/http/cookiejar/cookiejar"] = "New Jar Options PublicSuffixList _PublicSuffixList"
+	Lazy["net/http/cookiejar/cookiejar"] = symbols_net_http_cookiejar_cookiejar
+}
+
+// symbols_net_http_cookiejar_cookiejar builds the symbols of net/http/cookiejar when first used (Lazy).
+func symbols_net_http_cookiejar_cookiejar() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"New": reflect.ValueOf(cookiejar.New),
 

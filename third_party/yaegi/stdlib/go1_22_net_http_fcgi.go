@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/fcgi/fcgi"] = map[string]reflect.Value{
+	Names["net/http/fcgi/fcgi"] = "ErrConnClosed ErrRequestAborted ProcessEnv Serve"
+	Lazy["net/http/fcgi/fcgi"] = symbols_net_http_fcgi_fcgi
+}
+
+// symbols_net_http_fcgi_fcgi builds the symbols of net/http/fcgi when first used (Lazy).
+func symbols_net_http_fcgi_fcgi() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrConnClosed":     reflect.ValueOf(&fcgi.ErrConnClosed).Elem(),
 		"ErrRequestAborted": reflect.ValueOf(&fcgi.ErrRequestAborted).Elem(),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/httptest/httptest"] = map[string]reflect.Value{
+	Names["net/http/httptest/httptest"] = "DefaultRemoteAddr NewRecorder NewRequest NewServer NewTLSServer NewUnstartedServer ResponseRecorder Server"
+	Lazy["net/http/httptest/httptest"] = symbols_net_http_httptest_httptest
+}
+
+// symbols_net_http_httptest_httptest builds the symbols of net/http/httptest when first used (Lazy).
+func symbols_net_http_httptest_httptest() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DefaultRemoteAddr":  reflect.ValueOf(constant.MakeFromLiteral("\"1.2.3.4\"", token.STRING, 0)),
 		"NewRecorder":        reflect.ValueOf(httptest.NewRecorder),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/httptrace/httptrace"] = map[string]reflect.Value{
+	Names["net/http/httptrace/httptrace"] = "ContextClientTrace WithClientTrace ClientTrace DNSDoneInfo DNSStartInfo GotConnInfo WroteRequestInfo"
+	Lazy["net/http/httptrace/httptrace"] = symbols_net_http_httptrace_httptrace
+}
+
+// symbols_net_http_httptrace_httptrace builds the symbols of net/http/httptrace when first used (Lazy).
+func symbols_net_http_httptrace_httptrace() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ContextClientTrace": reflect.ValueOf(httptrace.ContextClientTrace),
 		"WithClientTrace":    reflect.ValueOf(httptrace.WithClientTrace),

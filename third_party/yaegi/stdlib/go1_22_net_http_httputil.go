@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/httputil/httputil"] = map[string]reflect.Value{
+	Names["net/http/httputil/httputil"] = "DumpRequest DumpRequestOut DumpResponse ErrClosed ErrLineTooLong ErrPersistEOF ErrPipeline NewChunkedReader NewChunkedWriter NewClientConn NewProxyClientConn NewServerConn NewSingleHostReverseProxy BufferPool ClientConn ProxyRequest ReverseProxy ServerConn _BufferPool"
+	Lazy["net/http/httputil/httputil"] = symbols_net_http_httputil_httputil
+}
+
+// symbols_net_http_httputil_httputil builds the symbols of net/http/httputil when first used (Lazy).
+func symbols_net_http_httputil_httputil() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DumpRequest":               reflect.ValueOf(httputil.DumpRequest),
 		"DumpRequestOut":            reflect.ValueOf(httputil.DumpRequestOut),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/http/pprof/pprof"] = map[string]reflect.Value{
+	Names["net/http/pprof/pprof"] = "Cmdline Handler Index Profile Symbol Trace"
+	Lazy["net/http/pprof/pprof"] = symbols_net_http_pprof_pprof
+}
+
+// symbols_net_http_pprof_pprof builds the symbols of net/http/pprof when first used (Lazy).
+func symbols_net_http_pprof_pprof() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Cmdline": reflect.ValueOf(pprof.Cmdline),
 		"Handler": reflect.ValueOf(pprof.Handler),

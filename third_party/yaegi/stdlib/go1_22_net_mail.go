@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/mail/mail"] = map[string]reflect.Value{
+	Names["net/mail/mail"] = "ErrHeaderNotPresent ParseAddress ParseAddressList ParseDate ReadMessage Address AddressParser Header Message"
+	Lazy["net/mail/mail"] = symbols_net_mail_mail
+}
+
+// symbols_net_mail_mail builds the symbols of net/mail when first used (Lazy).
+func symbols_net_mail_mail() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ErrHeaderNotPresent": reflect.ValueOf(&mail.ErrHeaderNotPresent).Elem(),
 		"ParseAddress":        reflect.ValueOf(mail.ParseAddress),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/netip/netip"] = map[string]reflect.Value{
+	Names["net/netip/netip"] = "AddrFrom16 AddrFrom4 AddrFromSlice AddrPortFrom IPv4Unspecified IPv6LinkLocalAllNodes IPv6LinkLocalAllRouters IPv6Loopback IPv6Unspecified MustParseAddr MustParseAddrPort MustParsePrefix ParseAddr ParseAddrPort ParsePrefix PrefixFrom Addr AddrPort Prefix"
+	Lazy["net/netip/netip"] = symbols_net_netip_netip
+}
+
+// symbols_net_netip_netip builds the symbols of net/netip when first used (Lazy).
+func symbols_net_netip_netip() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AddrFrom16":              reflect.ValueOf(netip.AddrFrom16),
 		"AddrFrom4":               reflect.ValueOf(netip.AddrFrom4),

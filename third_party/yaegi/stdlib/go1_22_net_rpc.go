@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["net/rpc/rpc"] = map[string]reflect.Value{
+	Names["net/rpc/rpc"] = "Accept DefaultDebugPath DefaultRPCPath DefaultServer Dial DialHTTP DialHTTPPath ErrShutdown HandleHTTP NewClient NewClientWithCodec NewServer Register RegisterName ServeCodec ServeConn ServeRequest Call Client ClientCodec Request Response Server ServerCodec ServerError _ClientCodec _ServerCodec"
+	Lazy["net/rpc/rpc"] = symbols_net_rpc_rpc
+}
+
+// symbols_net_rpc_rpc builds the symbols of net/rpc when first used (Lazy).
+func symbols_net_rpc_rpc() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Accept":             reflect.ValueOf(rpc.Accept),
 		"DefaultDebugPath":   reflect.ValueOf(constant.MakeFromLiteral("\"/debug/rpc\"", token.STRING, 0)),

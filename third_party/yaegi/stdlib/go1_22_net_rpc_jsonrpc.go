@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/rpc/jsonrpc/jsonrpc"] = map[string]reflect.Value{
+	Names["net/rpc/jsonrpc/jsonrpc"] = "Dial NewClient NewClientCodec NewServerCodec ServeConn"
+	Lazy["net/rpc/jsonrpc/jsonrpc"] = symbols_net_rpc_jsonrpc_jsonrpc
+}
+
+// symbols_net_rpc_jsonrpc_jsonrpc builds the symbols of net/rpc/jsonrpc when first used (Lazy).
+func symbols_net_rpc_jsonrpc_jsonrpc() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Dial":           reflect.ValueOf(jsonrpc.Dial),
 		"NewClient":      reflect.ValueOf(jsonrpc.NewClient),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/smtp/smtp"] = map[string]reflect.Value{
+	Names["net/smtp/smtp"] = "CRAMMD5Auth Dial NewClient PlainAuth SendMail Auth Client ServerInfo _Auth"
+	Lazy["net/smtp/smtp"] = symbols_net_smtp_smtp
+}
+
+// symbols_net_smtp_smtp builds the symbols of net/smtp when first used (Lazy).
+func symbols_net_smtp_smtp() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CRAMMD5Auth": reflect.ValueOf(smtp.CRAMMD5Auth),
 		"Dial":        reflect.ValueOf(smtp.Dial),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/textproto/textproto"] = map[string]reflect.Value{
+	Names["net/textproto/textproto"] = "CanonicalMIMEHeaderKey Dial NewConn NewReader NewWriter TrimBytes TrimString Conn Error MIMEHeader Pipeline ProtocolError Reader Writer"
+	Lazy["net/textproto/textproto"] = symbols_net_textproto_textproto
+}
+
+// symbols_net_textproto_textproto builds the symbols of net/textproto when first used (Lazy).
+func symbols_net_textproto_textproto() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"CanonicalMIMEHeaderKey": reflect.ValueOf(textproto.CanonicalMIMEHeaderKey),
 		"Dial":                   reflect.ValueOf(textproto.Dial),

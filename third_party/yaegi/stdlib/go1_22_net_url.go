@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["net/url/url"] = map[string]reflect.Value{
+	Names["net/url/url"] = "JoinPath Parse ParseQuery ParseRequestURI PathEscape PathUnescape QueryEscape QueryUnescape User UserPassword Error EscapeError InvalidHostError URL Userinfo Values"
+	Lazy["net/url/url"] = symbols_net_url_url
+}
+
+// symbols_net_url_url builds the symbols of net/url when first used (Lazy).
+func symbols_net_url_url() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"JoinPath":        reflect.ValueOf(url.JoinPath),
 		"Parse":           reflect.ValueOf(url.Parse),

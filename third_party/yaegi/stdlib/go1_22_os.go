@@ -15,7 +15,13 @@ import (
 )
 
 func init() {
-	Symbols["os/os"] = map[string]reflect.Value{
+	Names["os/os"] = "Args Chdir Chmod Chown Chtimes Clearenv Create CreateTemp DevNull DirFS Environ ErrClosed ErrDeadlineExceeded ErrExist ErrInvalid ErrNoDeadline ErrNotExist ErrPermission ErrProcessDone Executable Exit Expand ExpandEnv FindProcess Getegid Getenv Geteuid Getgid Getgroups Getpagesize Getpid Getppid Getuid Getwd Hostname Interrupt IsExist IsNotExist IsPathSeparator IsPermission IsTimeout Kill Lchown Link LookupEnv Lstat Mkdir MkdirAll MkdirTemp ModeAppend ModeCharDevice ModeDevice ModeDir ModeExclusive ModeIrregular ModeNamedPipe ModePerm ModeSetgid ModeSetuid ModeSocket ModeSticky ModeSymlink ModeTemporary ModeType NewFile NewSyscallError O_APPEND O_CREATE O_EXCL O_RDONLY O_RDWR O_SYNC O_TRUNC O_WRONLY Open OpenFile PathListSeparator PathSeparator Pipe ReadDir ReadFile Readlink Remove RemoveAll Rename SEEK_CUR SEEK_END SEEK_SET SameFile Setenv StartProcess Stat Stderr Stdin Stdout Symlink TempDir Truncate Unsetenv UserCacheDir UserConfigDir UserHomeDir WriteFile DirEntry File FileInfo FileMode LinkError PathError ProcAttr Process ProcessState Signal SyscallError _DirEntry _FileInfo _Signal"
+	Lazy["os/os"] = symbols_os_os
+}
+
+// symbols_os_os builds the symbols of os when first used (Lazy).
+func symbols_os_os() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Args":                reflect.ValueOf(&os.Args).Elem(),
 		"Chdir":               reflect.ValueOf(os.Chdir),

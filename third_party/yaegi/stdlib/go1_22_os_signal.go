@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["os/signal/signal"] = map[string]reflect.Value{
+	Names["os/signal/signal"] = "Ignore Ignored Notify NotifyContext Reset Stop"
+	Lazy["os/signal/signal"] = symbols_os_signal_signal
+}
+
+// symbols_os_signal_signal builds the symbols of os/signal when first used (Lazy).
+func symbols_os_signal_signal() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Ignore":        reflect.ValueOf(signal.Ignore),
 		"Ignored":       reflect.ValueOf(signal.Ignored),

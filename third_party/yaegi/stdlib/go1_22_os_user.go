@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["os/user/user"] = map[string]reflect.Value{
+	Names["os/user/user"] = "Current Lookup LookupGroup LookupGroupId LookupId Group UnknownGroupError UnknownGroupIdError UnknownUserError UnknownUserIdError User"
+	Lazy["os/user/user"] = symbols_os_user_user
+}
+
+// symbols_os_user_user builds the symbols of os/user when first used (Lazy).
+func symbols_os_user_user() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Current":       reflect.ValueOf(user.Current),
 		"Lookup":        reflect.ValueOf(user.Lookup),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["path/path"] = map[string]reflect.Value{
+	Names["path/path"] = "Base Clean Dir ErrBadPattern Ext IsAbs Join Match Split"
+	Lazy["path/path"] = symbols_path_path
+}
+
+// symbols_path_path builds the symbols of path when first used (Lazy).
+func symbols_path_path() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Base":          reflect.ValueOf(path.Base),
 		"Clean":         reflect.ValueOf(path.Clean),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["path/filepath/filepath"] = map[string]reflect.Value{
+	Names["path/filepath/filepath"] = "Abs Base Clean Dir ErrBadPattern EvalSymlinks Ext FromSlash Glob HasPrefix IsAbs IsLocal Join ListSeparator Match Rel Separator SkipAll SkipDir Split SplitList ToSlash VolumeName Walk WalkDir WalkFunc"
+	Lazy["path/filepath/filepath"] = symbols_path_filepath_filepath
+}
+
+// symbols_path_filepath_filepath builds the symbols of path/filepath when first used (Lazy).
+func symbols_path_filepath_filepath() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Abs":           reflect.ValueOf(filepath.Abs),
 		"Base":          reflect.ValueOf(filepath.Base),

@@ -10,7 +10,13 @@ import (
 )
 
 func init() {
-	Symbols["reflect/reflect"] = map[string]reflect.Value{
+	Names["reflect/reflect"] = "Append AppendSlice Array ArrayOf Bool BothDir Chan ChanOf Complex128 Complex64 Copy DeepEqual Float32 Float64 Func FuncOf Indirect Int Int16 Int32 Int64 Int8 Interface Invalid MakeChan MakeFunc MakeMap MakeMapWithSize MakeSlice Map MapOf New NewAt Pointer PointerTo Ptr PtrTo RecvDir Select SelectDefault SelectRecv SelectSend SendDir Slice SliceOf String Struct StructOf Swapper TypeOf Uint Uint16 Uint32 Uint64 Uint8 Uintptr UnsafePointer ValueOf VisibleFields Zero ChanDir Kind MapIter Method SelectCase SelectDir SliceHeader StringHeader StructField StructTag Type Value ValueError _Type"
+	Lazy["reflect/reflect"] = symbols_reflect_reflect
+}
+
+// symbols_reflect_reflect builds the symbols of reflect when first used (Lazy).
+func symbols_reflect_reflect() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Append":          reflect.ValueOf(reflect.Append),
 		"AppendSlice":     reflect.ValueOf(reflect.AppendSlice),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["regexp/regexp"] = map[string]reflect.Value{
+	Names["regexp/regexp"] = "Compile CompilePOSIX Match MatchReader MatchString MustCompile MustCompilePOSIX QuoteMeta Regexp"
+	Lazy["regexp/regexp"] = symbols_regexp_regexp
+}
+
+// symbols_regexp_regexp builds the symbols of regexp when first used (Lazy).
+func symbols_regexp_regexp() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Compile":          reflect.ValueOf(regexp.Compile),
 		"CompilePOSIX":     reflect.ValueOf(regexp.CompilePOSIX),

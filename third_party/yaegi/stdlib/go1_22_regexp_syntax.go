@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["regexp/syntax/syntax"] = map[string]reflect.Value{
+	Names["regexp/syntax/syntax"] = "ClassNL Compile DotNL EmptyBeginLine EmptyBeginText EmptyEndLine EmptyEndText EmptyNoWordBoundary EmptyOpContext EmptyWordBoundary ErrInternalError ErrInvalidCharClass ErrInvalidCharRange ErrInvalidEscape ErrInvalidNamedCapture ErrInvalidPerlOp ErrInvalidRepeatOp ErrInvalidRepeatSize ErrInvalidUTF8 ErrLarge ErrMissingBracket ErrMissingParen ErrMissingRepeatArgument ErrNestingDepth ErrTrailingBackslash ErrUnexpectedParen FoldCase InstAlt InstAltMatch InstCapture InstEmptyWidth InstFail InstMatch InstNop InstRune InstRune1 InstRuneAny InstRuneAnyNotNL IsWordChar Literal MatchNL NonGreedy OneLine OpAlternate OpAnyChar OpAnyCharNotNL OpBeginLine OpBeginText OpCapture OpCharClass OpConcat OpEmptyMatch OpEndLine OpEndText OpLiteral OpNoMatch OpNoWordBoundary OpPlus OpQuest OpRepeat OpStar OpWordBoundary POSIX Parse Perl PerlX Simple UnicodeGroups WasDollar EmptyOp Error ErrorCode Flags Inst InstOp Op Prog Regexp"
+	Lazy["regexp/syntax/syntax"] = symbols_regexp_syntax_syntax
+}
+
+// symbols_regexp_syntax_syntax builds the symbols of regexp/syntax when first used (Lazy).
+func symbols_regexp_syntax_syntax() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ClassNL":                  reflect.ValueOf(syntax.ClassNL),
 		"Compile":                  reflect.ValueOf(syntax.Compile),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["runtime/runtime"] = map[string]reflect.Value{
+	Names["runtime/runtime"] = "BlockProfile Breakpoint CPUProfile Caller Callers CallersFrames Compiler FuncForPC GC GOARCH GOMAXPROCS GOOS GOROOT Goexit GoroutineProfile Gosched KeepAlive LockOSThread MemProfile MemProfileRate MutexProfile NumCPU NumCgoCall NumGoroutine ReadMemStats ReadTrace SetBlockProfileRate SetCPUProfileRate SetCgoTraceback SetFinalizer SetMutexProfileFraction Stack StartTrace StopTrace ThreadCreateProfile UnlockOSThread Version BlockProfileRecord Error Frame Frames Func MemProfileRecord MemStats PanicNilError Pinner StackRecord TypeAssertionError _Error"
+	Lazy["runtime/runtime"] = symbols_runtime_runtime
+}
+
+// symbols_runtime_runtime builds the symbols of runtime when first used (Lazy).
+func symbols_runtime_runtime() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"BlockProfile":            reflect.ValueOf(runtime.BlockProfile),
 		"Breakpoint":              reflect.ValueOf(runtime.Breakpoint),

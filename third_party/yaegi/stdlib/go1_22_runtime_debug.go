@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["runtime/debug/debug"] = map[string]reflect.Value{
+	Names["runtime/debug/debug"] = "FreeOSMemory ParseBuildInfo PrintStack ReadBuildInfo ReadGCStats SetGCPercent SetMaxStack SetMaxThreads SetMemoryLimit SetPanicOnFault SetTraceback Stack WriteHeapDump BuildInfo BuildSetting GCStats Module"
+	Lazy["runtime/debug/debug"] = symbols_runtime_debug_debug
+}
+
+// symbols_runtime_debug_debug builds the symbols of runtime/debug when first used (Lazy).
+func symbols_runtime_debug_debug() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"FreeOSMemory":    reflect.ValueOf(debug.FreeOSMemory),
 		"ParseBuildInfo":  reflect.ValueOf(debug.ParseBuildInfo),

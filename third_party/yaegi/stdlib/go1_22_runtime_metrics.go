@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["runtime/metrics/metrics"] = map[string]reflect.Value{
+	Names["runtime/metrics/metrics"] = "All KindBad KindFloat64 KindFloat64Histogram KindUint64 Read Description Float64Histogram Sample Value ValueKind"
+	Lazy["runtime/metrics/metrics"] = symbols_runtime_metrics_metrics
+}
+
+// symbols_runtime_metrics_metrics builds the symbols of runtime/metrics when first used (Lazy).
+func symbols_runtime_metrics_metrics() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"All":                  reflect.ValueOf(metrics.All),
 		"KindBad":              reflect.ValueOf(metrics.KindBad),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["runtime/pprof/pprof"] = map[string]reflect.Value{
+	Names["runtime/pprof/pprof"] = "Do ForLabels Label Labels Lookup NewProfile Profiles SetGoroutineLabels StartCPUProfile StopCPUProfile WithLabels WriteHeapProfile LabelSet Profile"
+	Lazy["runtime/pprof/pprof"] = symbols_runtime_pprof_pprof
+}
+
+// symbols_runtime_pprof_pprof builds the symbols of runtime/pprof when first used (Lazy).
+func symbols_runtime_pprof_pprof() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Do":                 reflect.ValueOf(pprof.Do),
 		"ForLabels":          reflect.ValueOf(pprof.ForLabels),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["runtime/trace/trace"] = map[string]reflect.Value{
+	Names["runtime/trace/trace"] = "IsEnabled Log Logf NewTask Start StartRegion Stop WithRegion Region Task"
+	Lazy["runtime/trace/trace"] = symbols_runtime_trace_trace
+}
+
+// symbols_runtime_trace_trace builds the symbols of runtime/trace when first used (Lazy).
+func symbols_runtime_trace_trace() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"IsEnabled":   reflect.ValueOf(trace.IsEnabled),
 		"Log":         reflect.ValueOf(trace.Log),

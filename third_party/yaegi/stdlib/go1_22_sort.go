@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["sort/sort"] = map[string]reflect.Value{
+	Names["sort/sort"] = "Find Float64s Float64sAreSorted Ints IntsAreSorted IsSorted Reverse Search SearchFloat64s SearchInts SearchStrings Slice SliceIsSorted SliceStable Sort Stable Strings StringsAreSorted Float64Slice IntSlice Interface StringSlice _Interface"
+	Lazy["sort/sort"] = symbols_sort_sort
+}
+
+// symbols_sort_sort builds the symbols of sort when first used (Lazy).
+func symbols_sort_sort() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Find":              reflect.ValueOf(sort.Find),
 		"Float64s":          reflect.ValueOf(sort.Float64s),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["strconv/strconv"] = map[string]reflect.Value{
+	Names["strconv/strconv"] = "AppendBool AppendFloat AppendInt AppendQuote AppendQuoteRune AppendQuoteRuneToASCII AppendQuoteRuneToGraphic AppendQuoteToASCII AppendQuoteToGraphic AppendUint Atoi CanBackquote ErrRange ErrSyntax FormatBool FormatComplex FormatFloat FormatInt FormatUint IntSize IsGraphic IsPrint Itoa ParseBool ParseComplex ParseFloat ParseInt ParseUint Quote QuoteRune QuoteRuneToASCII QuoteRuneToGraphic QuoteToASCII QuoteToGraphic QuotedPrefix Unquote UnquoteChar NumError"
+	Lazy["strconv/strconv"] = symbols_strconv_strconv
+}
+
+// symbols_strconv_strconv builds the symbols of strconv when first used (Lazy).
+func symbols_strconv_strconv() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendBool":               reflect.ValueOf(strconv.AppendBool),
 		"AppendFloat":              reflect.ValueOf(strconv.AppendFloat),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["strings/strings"] = map[string]reflect.Value{
+	Names["strings/strings"] = "Clone Compare Contains ContainsAny ContainsFunc ContainsRune Count Cut CutPrefix CutSuffix EqualFold Fields FieldsFunc HasPrefix HasSuffix Index IndexAny IndexByte IndexFunc IndexRune Join LastIndex LastIndexAny LastIndexByte LastIndexFunc Map NewReader NewReplacer Repeat Replace ReplaceAll Split SplitAfter SplitAfterN SplitN Title ToLower ToLowerSpecial ToTitle ToTitleSpecial ToUpper ToUpperSpecial ToValidUTF8 Trim TrimFunc TrimLeft TrimLeftFunc TrimPrefix TrimRight TrimRightFunc TrimSpace TrimSuffix Builder Reader Replacer"
+	Lazy["strings/strings"] = symbols_strings_strings
+}
+
+// symbols_strings_strings builds the symbols of strings when first used (Lazy).
+func symbols_strings_strings() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Clone":          reflect.ValueOf(strings.Clone),
 		"Compare":        reflect.ValueOf(strings.Compare),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["sync/sync"] = map[string]reflect.Value{
+	Names["sync/sync"] = "NewCond OnceFunc Cond Locker Map Mutex Once Pool RWMutex WaitGroup _Locker"
+	Lazy["sync/sync"] = symbols_sync_sync
+}
+
+// symbols_sync_sync builds the symbols of sync when first used (Lazy).
+func symbols_sync_sync() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"NewCond":  reflect.ValueOf(sync.NewCond),
 		"OnceFunc": reflect.ValueOf(sync.OnceFunc),

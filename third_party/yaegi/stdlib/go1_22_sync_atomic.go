@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["sync/atomic/atomic"] = map[string]reflect.Value{
+	Names["sync/atomic/atomic"] = "AddInt32 AddInt64 AddUint32 AddUint64 AddUintptr CompareAndSwapInt32 CompareAndSwapInt64 CompareAndSwapPointer CompareAndSwapUint32 CompareAndSwapUint64 CompareAndSwapUintptr LoadInt32 LoadInt64 LoadPointer LoadUint32 LoadUint64 LoadUintptr StoreInt32 StoreInt64 StorePointer StoreUint32 StoreUint64 StoreUintptr SwapInt32 SwapInt64 SwapPointer SwapUint32 SwapUint64 SwapUintptr Bool Int32 Int64 Uint32 Uint64 Uintptr Value"
+	Lazy["sync/atomic/atomic"] = symbols_sync_atomic_atomic
+}
+
+// symbols_sync_atomic_atomic builds the symbols of sync/atomic when first used (Lazy).
+func symbols_sync_atomic_atomic() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AddInt32":              reflect.ValueOf(atomic.AddInt32),
 		"AddInt64":              reflect.ValueOf(atomic.AddInt64),

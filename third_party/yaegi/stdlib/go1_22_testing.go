@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["testing/testing"] = map[string]reflect.Value{
+	Names["testing/testing"] = "AllocsPerRun Benchmark CoverMode Coverage Init Main MainStart RegisterCover RunBenchmarks RunExamples RunTests Short Testing Verbose B BenchmarkResult Cover CoverBlock F InternalBenchmark InternalExample InternalFuzzTarget InternalTest M PB T TB _TB"
+	Lazy["testing/testing"] = symbols_testing_testing
+}
+
+// symbols_testing_testing builds the symbols of testing when first used (Lazy).
+func symbols_testing_testing() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AllocsPerRun":  reflect.ValueOf(testing.AllocsPerRun),
 		"Benchmark":     reflect.ValueOf(testing.Benchmark),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["testing/fstest/fstest"] = map[string]reflect.Value{
+	Names["testing/fstest/fstest"] = "TestFS MapFS MapFile"
+	Lazy["testing/fstest/fstest"] = symbols_testing_fstest_fstest
+}
+
+// symbols_testing_fstest_fstest builds the symbols of testing/fstest when first used (Lazy).
+func symbols_testing_fstest_fstest() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"TestFS": reflect.ValueOf(fstest.TestFS),
 

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["testing/iotest/iotest"] = map[string]reflect.Value{
+	Names["testing/iotest/iotest"] = "DataErrReader ErrReader ErrTimeout HalfReader NewReadLogger NewWriteLogger OneByteReader TestReader TimeoutReader TruncateWriter"
+	Lazy["testing/iotest/iotest"] = symbols_testing_iotest_iotest
+}
+
+// symbols_testing_iotest_iotest builds the symbols of testing/iotest when first used (Lazy).
+func symbols_testing_iotest_iotest() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DataErrReader":  reflect.ValueOf(iotest.DataErrReader),
 		"ErrReader":      reflect.ValueOf(iotest.ErrReader),

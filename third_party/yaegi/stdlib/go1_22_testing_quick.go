@@ -12,7 +12,13 @@ import (
 )
 
 func init() {
-	Symbols["testing/quick/quick"] = map[string]reflect.Value{
+	Names["testing/quick/quick"] = "Check CheckEqual Value CheckEqualError CheckError Config Generator SetupError _Generator"
+	Lazy["testing/quick/quick"] = symbols_testing_quick_quick
+}
+
+// symbols_testing_quick_quick builds the symbols of testing/quick when first used (Lazy).
+func symbols_testing_quick_quick() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Check":      reflect.ValueOf(quick.Check),
 		"CheckEqual": reflect.ValueOf(quick.CheckEqual),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["testing/slogtest/slogtest"] = map[string]reflect.Value{
+	Names["testing/slogtest/slogtest"] = "Run TestHandler"
+	Lazy["testing/slogtest/slogtest"] = symbols_testing_slogtest_slogtest
+}
+
+// symbols_testing_slogtest_slogtest builds the symbols of testing/slogtest when first used (Lazy).
+func symbols_testing_slogtest_slogtest() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Run":         reflect.ValueOf(slogtest.Run),
 		"TestHandler": reflect.ValueOf(slogtest.TestHandler),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["text/scanner/scanner"] = map[string]reflect.Value{
+	Names["text/scanner/scanner"] = "Char Comment EOF Float GoTokens GoWhitespace Ident Int RawString ScanChars ScanComments ScanFloats ScanIdents ScanInts ScanRawStrings ScanStrings SkipComments String TokenString Position Scanner"
+	Lazy["text/scanner/scanner"] = symbols_text_scanner_scanner
+}
+
+// symbols_text_scanner_scanner builds the symbols of text/scanner when first used (Lazy).
+func symbols_text_scanner_scanner() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Char":           reflect.ValueOf(constant.MakeFromLiteral("-5", token.INT, 0)),
 		"Comment":        reflect.ValueOf(constant.MakeFromLiteral("-8", token.INT, 0)),

@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["text/tabwriter/tabwriter"] = map[string]reflect.Value{
+	Names["text/tabwriter/tabwriter"] = "AlignRight Debug DiscardEmptyColumns Escape FilterHTML NewWriter StripEscape TabIndent Writer"
+	Lazy["text/tabwriter/tabwriter"] = symbols_text_tabwriter_tabwriter
+}
+
+// symbols_text_tabwriter_tabwriter builds the symbols of text/tabwriter when first used (Lazy).
+func symbols_text_tabwriter_tabwriter() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AlignRight":          reflect.ValueOf(tabwriter.AlignRight),
 		"Debug":               reflect.ValueOf(tabwriter.Debug),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["text/template/template"] = map[string]reflect.Value{
+	Names["text/template/template"] = "HTMLEscape HTMLEscapeString HTMLEscaper IsTrue JSEscape JSEscapeString JSEscaper Must New ParseFS ParseFiles ParseGlob URLQueryEscaper ExecError FuncMap Template"
+	Lazy["text/template/template"] = symbols_text_template_template
+}
+
+// symbols_text_template_template builds the symbols of text/template when first used (Lazy).
+func symbols_text_template_template() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"HTMLEscape":       reflect.ValueOf(template.HTMLEscape),
 		"HTMLEscapeString": reflect.ValueOf(template.HTMLEscapeString),

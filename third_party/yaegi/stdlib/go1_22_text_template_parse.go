@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["text/template/parse/parse"] = map[string]reflect.Value{
+	Names["text/template/parse/parse"] = "IsEmptyTree New NewIdentifier NodeAction NodeBool NodeBreak NodeChain NodeCommand NodeComment NodeContinue NodeDot NodeField NodeIdentifier NodeIf NodeList NodeNil NodeNumber NodePipe NodeRange NodeString NodeTemplate NodeText NodeVariable NodeWith Parse ParseComments SkipFuncCheck ActionNode BoolNode BranchNode BreakNode ChainNode CommandNode CommentNode ContinueNode DotNode FieldNode IdentifierNode IfNode ListNode Mode NilNode Node NodeType NumberNode PipeNode Pos RangeNode StringNode TemplateNode TextNode Tree VariableNode WithNode _Node"
+	Lazy["text/template/parse/parse"] = symbols_text_template_parse_parse
+}
+
+// symbols_text_template_parse_parse builds the symbols of text/template/parse when first used (Lazy).
+func symbols_text_template_parse_parse() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"IsEmptyTree":    reflect.ValueOf(parse.IsEmptyTree),
 		"New":            reflect.ValueOf(parse.New),

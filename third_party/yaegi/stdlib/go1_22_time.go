@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["time/time"] = map[string]reflect.Value{
+	Names["time/time"] = "ANSIC After AfterFunc April August Date DateOnly DateTime December February FixedZone Friday Hour January July June Kitchen Layout LoadLocation LoadLocationFromTZData Local March May Microsecond Millisecond Minute Monday Nanosecond NewTicker NewTimer November Now October Parse ParseDuration ParseInLocation RFC1123 RFC1123Z RFC3339 RFC3339Nano RFC822 RFC822Z RFC850 RubyDate Saturday Second September Since Sleep Stamp StampMicro StampMilli StampNano Sunday Thursday Tick TimeOnly Tuesday UTC Unix UnixDate UnixMicro UnixMilli Until Wednesday Duration Location Month ParseError Ticker Time Timer Weekday"
+	Lazy["time/time"] = symbols_time_time
+}
+
+// symbols_time_time builds the symbols of time when first used (Lazy).
+func symbols_time_time() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"ANSIC":                  reflect.ValueOf(constant.MakeFromLiteral("\"Mon Jan _2 15:04:05 2006\"", token.STRING, 0)),
 		"After":                  reflect.ValueOf(time.After),

@@ -11,7 +11,13 @@ import (
 )
 
 func init() {
-	Symbols["unicode/utf16/utf16"] = map[string]reflect.Value{
+	Names["unicode/utf16/utf16"] = "AppendRune Decode DecodeRune Encode EncodeRune IsSurrogate"
+	Lazy["unicode/utf16/utf16"] = symbols_unicode_utf16_utf16
+}
+
+// symbols_unicode_utf16_utf16 builds the symbols of unicode/utf16 when first used (Lazy).
+func symbols_unicode_utf16_utf16() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendRune":  reflect.ValueOf(utf16.AppendRune),
 		"Decode":      reflect.ValueOf(utf16.Decode),

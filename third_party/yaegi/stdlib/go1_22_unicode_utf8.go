@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["unicode/utf8/utf8"] = map[string]reflect.Value{
+	Names["unicode/utf8/utf8"] = "AppendRune DecodeLastRune DecodeLastRuneInString DecodeRune DecodeRuneInString EncodeRune FullRune FullRuneInString MaxRune RuneCount RuneCountInString RuneError RuneLen RuneSelf RuneStart UTFMax Valid ValidRune ValidString"
+	Lazy["unicode/utf8/utf8"] = symbols_unicode_utf8_utf8
+}
+
+// symbols_unicode_utf8_utf8 builds the symbols of unicode/utf8 when first used (Lazy).
+func symbols_unicode_utf8_utf8() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendRune":             reflect.ValueOf(utf8.AppendRune),
 		"DecodeLastRune":         reflect.ValueOf(utf8.DecodeLastRune),

@@ -8,6 +8,18 @@ import "reflect"
 // Symbols variable stores the map of stdlib symbols per package.
 var Symbols = map[string]map[string]reflect.Value{}
 
+// Lazy holds, by the same keys as Symbols, the functions that build the
+// symbols of the extracted packages, for Interpreter.UseLazy: a table is
+// built only when a program imports its package. (Patched for iotkernel:
+// the extracted files used to fill Symbols at start, see
+// internal/cmd/lazify.)
+var Lazy = map[string]func() map[string]reflect.Value{}
+
+// Names holds, by the same keys as Lazy, the package's exported names
+// (and its interface wrappers, with a leading "_"), separated by spaces,
+// for listing them without building the table.
+var Names = map[string]string{}
+
 // MapTypes variable contains a map of functions which have an interface{} as parameter but
 // do something special if the parameter implements a given interface.
 var MapTypes = map[reflect.Value][]reflect.Type{}

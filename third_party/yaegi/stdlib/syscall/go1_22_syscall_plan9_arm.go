@@ -13,7 +13,13 @@ import (
 )
 
 func init() {
-	Symbols["syscall/syscall"] = map[string]reflect.Value{
+	Names["syscall/syscall"] = "Await Bind BytePtrFromString ByteSliceFromString Chdir Clearenv Close Create DMAPPEND DMAUTH DMDIR DMEXCL DMEXEC DMMOUNT DMREAD DMTMP DMWRITE Dup EACCES EAFNOSUPPORT EBUSY EEXIST EINTR EINVAL EIO EISDIR EMFILE ENAMETOOLONG ENOENT ENOTDIR EPERM EPLAN9 ERRMAX ESPIPE ETIMEDOUT Environ ErrBadName ErrBadStat ErrShortStat Fchdir Fd2path Fixwd ForkLock Fstat Fwstat Getegid Getenv Geteuid Getgid Getgroups Getpagesize Getpid Getppid Gettimeofday Getuid Getwd ImplementsGetwd MAFTER MBEFORE MCACHE MCREATE MMASK MORDER MREPL Mkdir Mount NewError NsecToTimeval O_APPEND O_ASYNC O_CLOEXEC O_CREAT O_EXCL O_NOCTTY O_NONBLOCK O_RDONLY O_RDWR O_SYNC O_TRUNC O_WRONLY Open Pipe Pread Pwrite QTAPPEND QTAUTH QTDIR QTEXCL QTFILE QTMOUNT QTTMP RFCENVG RFCFDG RFCNAMEG RFENVG RFFDG RFMEM RFNAMEG RFNOMNT RFNOTEG RFNOWAIT RFPROC RFREND Read Remove SIGABRT SIGALRM SIGHUP SIGINT SIGKILL SIGTERM STATFIXLEN STATMAX SYS_ALARM SYS_AWAIT SYS_BIND SYS_BRK_ SYS_CHDIR SYS_CLOSE SYS_CREATE SYS_DUP SYS_ERRSTR SYS_EXEC SYS_EXITS SYS_FAUTH SYS_FD2PATH SYS_FSTAT SYS_FVERSION SYS_FWSTAT SYS_MOUNT SYS_NOTED SYS_NOTIFY SYS_NSEC SYS_OPEN SYS_OSEEK SYS_PIPE SYS_PREAD SYS_PWRITE SYS_REMOVE SYS_RENDEZVOUS SYS_RFORK SYS_SEEK SYS_SEGATTACH SYS_SEGBRK SYS_SEGDETACH SYS_SEGFLUSH SYS_SEGFREE SYS_SEMACQUIRE SYS_SEMRELEASE SYS_SLEEP SYS_STAT SYS_SYSR1 SYS_TSEMACQUIRE SYS_UNMOUNT SYS_WSTAT S_IFBLK S_IFCHR S_IFDIR S_IFIFO S_IFLNK S_IFMT S_IFREG S_IFSOCK Seek Setenv SlicePtrFromStrings SocketDisableIPv6 Stat Stderr Stdin Stdout StringBytePtr StringByteSlice StringSlicePtr UnmarshalDir Unmount Unsetenv WaitProcess Write Wstat Conn Dir ErrorString Note ProcAttr Qid RawConn SysProcAttr Timespec Timeval Waitmsg _Conn _RawConn"
+	Lazy["syscall/syscall"] = symbols_syscall_syscall
+}
+
+// symbols_syscall_syscall builds the symbols of syscall when first used (Lazy).
+func symbols_syscall_syscall() map[string]reflect.Value {
+	return map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Await":               reflect.ValueOf(syscall.Await),
 		"Bind":                reflect.ValueOf(syscall.Bind),

@@ -1,0 +1,177 @@
+package interp
+
+// Tests of the iotkernel patch that builds binary packages on first use
+// (lazy.go).
+
+import (
+	"bytes"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// counted registers a package whose builds are counted.
+func counted(n *int, mu *sync.Mutex, syms map[string]reflect.Value) func() map[string]reflect.Value {
+	return func() map[string]reflect.Value {
+		mu.Lock()
+		*n++
+		mu.Unlock()
+		out := map[string]reflect.Value{}
+		for k, v := range syms {
+			out[k] = v
+		}
+		return out
+	}
+}
+
+func TestLazyPackageIsBuiltOnImportOnly(t *testing.T) {
+	var mu sync.Mutex
+	var strBuilds, ioBuilds int
+	i := New(Options{})
+	err := i.UseLazy(map[string]func() map[string]reflect.Value{
+		"strings/strings": counted(&strBuilds, &mu, map[string]reflect.Value{
+			"ToUpper": reflect.ValueOf(strings.ToUpper),
+			"Repeat":  reflect.ValueOf(strings.Repeat),
+		}),
+		"io/io": counted(&ioBuilds, &mu, map[string]reflect.Value{
+			"Discard": reflect.ValueOf(&io.Discard).Elem(),
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A replacement given before the package is built wins over it.
+	if err := i.Use(Exports{"strings/strings": {"Repeat": reflect.ValueOf(func(string, int) string { return "replaced" })}}); err != nil {
+		t.Fatal(err)
+	}
+	if strBuilds != 0 || ioBuilds != 0 {
+		t.Fatalf("built before any import: strings %d, io %d", strBuilds, ioBuilds)
+	}
+	if _, err := i.Eval(`import "strings"`); err != nil {
+		t.Fatal(err)
+	}
+	v, err := i.Eval(`strings.ToUpper("ab") + strings.Repeat("x", 2)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.String(); got != "ABreplaced" {
+		t.Errorf("got %q, want ABreplaced", got)
+	}
+	if _, err := i.Eval(`strings.ToUpper("c")`); err != nil {
+		t.Fatal(err)
+	}
+	if strBuilds != 1 || ioBuilds != 0 {
+		t.Errorf("builds: strings %d (want 1), io %d (want 0)", strBuilds, ioBuilds)
+	}
+}
+
+func TestLazyPackageMissingStaysMissing(t *testing.T) {
+	i := New(Options{})
+	if err := i.UseLazy(map[string]func() map[string]reflect.Value{
+		"strings/strings": func() map[string]reflect.Value { return map[string]reflect.Value{} },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Eval(`import "nosuchpkg"`); err == nil {
+		t.Fatal("importing a package nobody registered succeeded")
+	}
+	if err := i.UseLazy(map[string]func() map[string]reflect.Value{"bad": nil}); err == nil {
+		t.Fatal("a key without a package name was accepted")
+	}
+}
+
+// An interpreted type passed where compiled code wants an interface of a
+// package no program imported: the interface's wrapper is found by
+// building that package.
+func TestLazyWrapperOfPackageNotImported(t *testing.T) {
+	var mu sync.Mutex
+	var ioBuilds int
+	var out bytes.Buffer
+	i := New(Options{})
+	err := i.UseLazy(map[string]func() map[string]reflect.Value{
+		"io/io": counted(&ioBuilds, &mu, map[string]reflect.Value{
+			"Writer":  reflect.ValueOf((*io.Writer)(nil)),
+			"_Writer": reflect.ValueOf((*testWriterWrapper)(nil)),
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Use(Exports{"sink/sink": {"Write": reflect.ValueOf(func(w io.Writer, s string) { _, _ = io.WriteString(w, s) })}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Use(Exports{"buf/buf": {"Out": reflect.ValueOf(&out)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Eval(`import ("sink"; "buf")`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = i.Eval(`type W struct{}
+func (W) Write(p []byte) (int, error) { return buf.Out.Write(p) }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = i.Eval(`sink.Write(W{}, "through the wrapper")`); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "through the wrapper" {
+		t.Errorf("wrote %q", out.String())
+	}
+	if ioBuilds != 1 {
+		t.Errorf("io built %d times, want 1 (for its Writer wrapper)", ioBuilds)
+	}
+}
+
+type testWriterWrapper struct {
+	IValue interface{}
+	WWrite func(p []byte) (n int, err error)
+}
+
+func (w testWriterWrapper) Write(p []byte) (int, error) { return w.WWrite(p) }
+
+// Goroutines of an earlier program keep running (and looking packages
+// up) while a later program builds packages: no data race (go test -race).
+func TestLazyBuildWhileGoroutinesRun(t *testing.T) {
+	pkgs := map[string]func() map[string]reflect.Value{}
+	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		pkgs[name+"/"+name] = func() map[string]reflect.Value {
+			return map[string]reflect.Value{"N": reflect.ValueOf(len(name))}
+		}
+	}
+	pkgs["strings/strings"] = func() map[string]reflect.Value {
+		return map[string]reflect.Value{"Repeat": reflect.ValueOf(strings.Repeat)}
+	}
+	i := New(Options{})
+	if err := i.UseLazy(pkgs); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i.binPackage("strings")
+				i.Symbols("a")
+			}
+		}()
+	}
+	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		if _, err := i.Eval(`import "` + name + `"`); err != nil {
+			t.Error(err)
+		}
+		if _, err := i.Eval(name + `.N`); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
