@@ -7,13 +7,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/iotkernel/iotkernel/internal/asnobody"
 	"github.com/iotkernel/iotkernel/internal/userfile"
 )
 
@@ -179,11 +179,7 @@ func TestReadOnlyForAnotherUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root, to make a store that belongs to another user; TestReadOnlyFileIsLeftAlone covers the mode bits")
 	}
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
-	os.Chmod(dir, 0o777)
+	dir := asnobody.OpenDir(t)
 	path := filepath.Join(dir, "store.json")
 	s, err := Open(path)
 	if err != nil {
@@ -194,25 +190,7 @@ func TestReadOnlyForAnotherUser(t *testing.T) {
 	}
 	os.Chmod(path, 0o644)
 	before, _ := os.ReadFile(path)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Fatalf("as root, this test needs setpriv (apt-get install util-linux) to act as nobody: %v", err)
-	}
-	bin := filepath.Join(dir, "store.test")
-	data, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin,
-		"-test.run=^TestReadOnlyForAnotherUser$", "-test.v")
-	cmd.Env = append(os.Environ(), "STORE_TEST_FILE="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS") {
-		t.Fatalf("as nobody: %v\n%s", err, out)
-	}
+	asnobody.Rerun(t, dir, "TestReadOnlyForAnotherUser", "STORE_TEST_FILE="+path)
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Errorf("the store changed to %q", after)
 	}

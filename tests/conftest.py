@@ -70,3 +70,17 @@ def board_env():
             else:
                 os.environ[k] = v
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def board_kernel(board_env):
+    """A client of a new iot kernel started in board_env's environment
+    (`%connect esp32` attaches the Unix port); shut down afterwards."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="iot")
+    try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

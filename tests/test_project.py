@@ -12,32 +12,7 @@ import shutil
 import tempfile
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-
-
-@pytest.fixture
-def kernel(board_env):
-    km, kc = start_new_kernel(kernel_name="iot")
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-
-
-def run(kc, code):
-    """Runs code; returns (reply content, stdout text). A failed cell fails
-    the test with its error."""
-    out = []
-
-    def hook(msg):
-        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
-            out.append(msg["content"]["text"])
-    reply = kc.execute_interactive(code, timeout=60, output_hook=hook)
-    content = reply["content"]
-    if content["status"] != "ok":
-        pytest.fail("%r failed: %s: %s" % (code, content.get("ename"), content.get("evalue")), pytrace=False)
-    return content, "".join(out)
+from cells import run
 
 
 @pytest.fixture
@@ -57,33 +32,33 @@ def write(root, files):
             f.write(text)
 
 
-def test_rsync_then_load(kernel, dirs):
+def test_rsync_then_load(board_kernel, dirs):
     project, board = dirs
     files = {"main.py": "import lib.util\nprint(lib.util.VALUE)\n"}
     files.update({"lib/m%d.py" % i: "N = %d\n" % i for i in range(10)})
     files["lib/util.py"] = "VALUE = 42\n"
     write(project, files)
-    run(kernel, "%connect esp32")
+    run(board_kernel, "%connect esp32")
 
-    _, out = run(kernel, "%%rsync %s :%s" % (project, board))
+    _, out, _ = run(board_kernel, "%%rsync %s :%s" % (project, board))
     assert "copied 12 file(s)" in out, out
     for rel, text in files.items():
         with open(os.path.join(board, rel)) as f:
             assert f.read() == text, rel
 
     # The board imports the synced project.
-    _, out = run(kernel, "import sys\nsys.path.insert(0, %r)\nexec(open(%r).read())" % (board, board + "/main.py"))
+    _, out, _ = run(board_kernel, "import sys\nsys.path.insert(0, %r)\nexec(open(%r).read())" % (board, board + "/main.py"))
     assert out == "42\n", out
 
     write(project, {"lib/util.py": "VALUE = 43\n"})
     os.remove(os.path.join(project, "lib/m3.py"))
-    _, out = run(kernel, "%%rdiff %s :%s" % (project, board))
+    _, out, _ = run(board_kernel, "%%rdiff %s :%s" % (project, board))
     assert out == "delete lib/m3.py\ncopy   lib/util.py (changed)\nwould copy 1 file(s), delete 1; 10 unchanged\n", out
-    _, out = run(kernel, "%%rsync -d %s :%s" % (project, board))
+    _, out, _ = run(board_kernel, "%%rsync -d %s :%s" % (project, board))
     assert out.endswith("copied 1 file(s), 11 bytes; deleted 1; 10 unchanged\n"), out
     assert not os.path.exists(os.path.join(board, "lib/m3.py"))
 
-    content, out = run(kernel, "%%load :%s/lib/util.py" % board)
+    content, out, _ = run(board_kernel, "%%load :%s/lib/util.py" % board)
     assert out == ""
     assert content["payload"] == [{
         "source": "set_next_input",
@@ -92,34 +67,34 @@ def test_rsync_then_load(kernel, dirs):
     }], content["payload"]
 
     # The next cell's reply carries no payload.
-    content, _ = run(kernel, "1")
+    content, _, _ = run(board_kernel, "1")
     assert content["payload"] == []
 
 
-def test_load_host_file_and_errors(kernel, dirs):
+def test_load_host_file_and_errors(board_kernel, dirs):
     project, _ = dirs
     write(project, {"notes.py": "x = 'ü'\n"})
-    run(kernel, "%connect esp32")
-    content, _ = run(kernel, "%%load %s/notes.py" % project)
+    run(board_kernel, "%connect esp32")
+    content, _, _ = run(board_kernel, "%%load %s/notes.py" % project)
     assert content["payload"][0]["text"] == "# %%load %s/notes.py\nx = 'ü'\n" % project
 
-    reply = kernel.execute_interactive("%load :/no/such/file.py", timeout=60, output_hook=lambda m: None)
+    reply = board_kernel.execute_interactive("%load :/no/such/file.py", timeout=60, output_hook=lambda m: None)
     content = reply["content"]
     assert content["status"] == "error"
     assert "no such file on the board" in content["evalue"], content
     assert "payload" not in content or content["payload"] == []
 
 
-def test_mount(kernel, dirs):
+def test_mount(board_kernel, dirs):
     project, _ = dirs
     write(project, {"app.py": "X = 1\n"})
-    run(kernel, "%connect esp32")
-    _, out = run(kernel, "%%mount %s" % project)
+    run(board_kernel, "%connect esp32")
+    _, out, _ = run(board_kernel, "%%mount %s" % project)
     assert out.startswith("mounted %s at :/remote (read-only)" % project), out
-    _, out = run(kernel, "import app\nprint(app.X)")
+    _, out, _ = run(board_kernel, "import app\nprint(app.X)")
     assert out == "1\n", out
     write(project, {"app.py": "X = 2\n"})
-    _, out = run(kernel, "import sys\ndel sys.modules['app']\nimport app\nprint(app.X)")
+    _, out, _ = run(board_kernel, "import sys\ndel sys.modules['app']\nimport app\nprint(app.X)")
     assert out == "2\n", out
-    _, out = run(kernel, "%umount")
+    _, out, _ = run(board_kernel, "%umount")
     assert out == "unmounted :/remote\n", out

@@ -8,40 +8,16 @@ own output.
 """
 import re
 
-import pytest
-from jupyter_client.manager import start_new_kernel
-
-
-@pytest.fixture
-def kernel(board_env):
-    km, kc = start_new_kernel(kernel_name="iot")
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-
-
-def run(kc, code):
-    """Runs code; returns (stdout text, every output message). A failed
-    cell fails the test with its error."""
-    msgs = []
-    reply = kc.execute_interactive(code, timeout=60, output_hook=msgs.append)
-    content = reply["content"]
-    if content["status"] != "ok":
-        pytest.fail("%r failed: %s: %s" % (code, content.get("ename"), content.get("evalue")), pytrace=False)
-    out = "".join(m["content"]["text"] for m in msgs
-                  if m["msg_type"] == "stream" and m["content"]["name"] == "stdout")
-    return out, msgs
+from cells import run
 
 
 def of_type(msgs, kind):
     return [m["content"] for m in msgs if m["msg_type"] == kind]
 
 
-def test_display_html_and_update(kernel):
-    run(kernel, "%connect esp32")
-    out, msgs = run(kernel, 'print("before")\nh = display.html("<b>hot</b> 21.5")\nprint("after")')
+def test_display_html_and_update(board_kernel):
+    run(board_kernel, "%connect esp32")
+    _, out, msgs = run(board_kernel, 'print("before")\nh = display.html("<b>hot</b> 21.5")\nprint("after")')
     assert out == "before\nafter\n"
     shown = of_type(msgs, "display_data")
     assert len(shown) == 1, msgs
@@ -53,13 +29,13 @@ def test_display_html_and_update(kernel):
     kinds = [m["msg_type"] for m in msgs if m["msg_type"] in ("stream", "display_data")]
     assert kinds[0] == "stream" and "display_data" in kinds
 
-    _, msgs = run(kernel, 'h.update("<b>hot</b> 22.0")')
+    _, _, msgs = run(board_kernel, 'h.update("<b>hot</b> 22.0")')
     updates = of_type(msgs, "update_display_data")
     assert len(updates) == 1, msgs
     assert updates[0]["transient"]["display_id"] == display_id
     assert updates[0]["data"]["text/html"] == "<b>hot</b> 22.0"
 
-    _, msgs = run(kernel, "class Table:\n"
+    _, _, msgs = run(board_kernel, "class Table:\n"
                           "    def _repr_html_(self):\n"
                           "        return '<table><tr><td>1</td></tr></table>'\n"
                           "Table()")
@@ -69,9 +45,9 @@ def test_display_html_and_update(kernel):
     assert results[0]["data"]["text/plain"].startswith("<Table object")
 
 
-def test_time_report(kernel):
-    run(kernel, "%connect esp32")
-    out, msgs = run(kernel, '%%time\nimport time\ntime.sleep_ms(10)\nprint("done")\n6 * 7')
+def test_time_report(board_kernel):
+    run(board_kernel, "%connect esp32")
+    _, out, msgs = run(board_kernel, '%%time\nimport time\ntime.sleep_ms(10)\nprint("done")\n6 * 7')
     assert re.fullmatch(
         r"done\n"
         r"Wall time: [0-9.]+ [nµm]?s\n"
@@ -80,5 +56,5 @@ def test_time_report(kernel):
         r"Free heap: [\d,]+ B before, [\d,]+ B after, [\d,]+ B after gc\.collect\(\)\n", out), out
     assert of_type(msgs, "execute_result")[0]["data"]["text/plain"] == "42"
 
-    out, _ = run(kernel, "%%time\n%%host\nx := 0\nfor i := 0; i < 1000; i++ { x += i }")
+    _, out, _ = run(board_kernel, "%%time\n%%host\nx := 0\nfor i := 0; i < 1000; i++ { x += i }")
     assert re.fullmatch(r"CPU times: user .+, sys: .+, total: .+\nWall time: .+\n", out), out

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/iotkernel/iotkernel/internal/asnobody"
 )
 
 func env(kv ...string) func(string) string {
@@ -180,32 +181,10 @@ func TestWriteFileNotWritableByUser(t *testing.T) {
 		}
 		return
 	}
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
-	os.Chmod(dir, 0o777)
+	dir := asnobody.OpenDir(t)
 	p := filepath.Join(dir, "f.json")
 	os.WriteFile(p, []byte("keep"), 0o644)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Fatalf("as root, this test needs setpriv (apt-get install util-linux) to act as nobody: %v", err)
-	}
-	bin := filepath.Join(dir, "userfile.test")
-	data, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin,
-		"-test.run=^TestWriteFileNotWritableByUser$", "-test.v")
-	cmd.Env = append(os.Environ(), "USERFILE_TEST_FILE="+p)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS") {
-		t.Fatalf("as nobody: %v\n%s", err, out)
-	}
+	asnobody.Rerun(t, dir, "TestWriteFileNotWritableByUser", "USERFILE_TEST_FILE="+p)
 	if got := readFile(t, p); got != "keep" {
 		t.Errorf("the file changed to %q", got)
 	}
