@@ -68,7 +68,6 @@ class Line:
         self.tty = False
         self.attrs = None
         self.running = False  # a cell runs
-        self.intr = CTRL_C  # the interrupt character, -1 for none
         if termios is not None and sys.platform == "linux":
             try:
                 self.attrs = termios.tcgetattr(0)
@@ -107,7 +106,6 @@ class Line:
     def kbd_intr(self, c):
         # micropython.kbd_intr as cells see it: c is the interrupt
         # character, -1 for none.
-        self.intr = c
         _port_kbd_intr(CTRL_C if c >= 0 else -1)
         if not self.tty:
             return
@@ -117,10 +115,11 @@ class Line:
             a[3] |= 0o1  # ISIG
         else:
             a[3] &= ~0o1
-        if c >= 0:
-            a[1] |= 0o1  # OPOST: "\n" out as "\r\n"
+        # OPOST: "\n" goes out as "\r\n"; without it print cooks.
+        if c >= 0 and not a[1] & 0o1:
+            a[1] |= 0o1
             builtins.print = _print
-        else:
+        elif c < 0 and a[1] & 0o1:
             a[1] &= ~0o1
             builtins.print = _cooked_print
         termios.tcsetattr(0, termios.TCSANOW, a)
