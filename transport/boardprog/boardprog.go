@@ -10,7 +10,9 @@
 // soft reset (Ctrl-D at an empty raw prompt), with `\r\n` line ends. Cells
 // run in one namespace that lives until a soft reset. On a tty it sets the
 // line up like a UART and lets Ctrl-C raise KeyboardInterrupt (SIGINT from
-// the pty's ISIG) only while a cell runs.
+// the pty's ISIG) only while a cell runs; micropython.kbd_intr(-1) makes the
+// line pass every byte both ways, as binary protocols over the REPL
+// (mpremote's mount) expect of a board.
 //
 // The package only provides the program and the command line that runs it;
 // it starts nothing.

@@ -305,3 +305,58 @@ func TestInputAndFriendly(t *testing.T) {
 	b.send("\x01")
 	b.expect("\r\n"+rawPrompt, 5*time.Second)
 }
+
+// TestBinaryWithInterruptsOff runs a cell the way mpremote's mount serves
+// a file: with micropython.kbd_intr(-1) it writes binary to
+// sys.stdout.buffer and reads binary from sys.stdin.buffer. As on a
+// board, a 0x0a it writes must arrive alone (not as "\r\n"), a 0x03 it
+// reads is data (not an interrupt), print still ends its lines with
+// "\r\n", and Ctrl-C interrupts again once kbd_intr(3) is back, and in
+// the next cell even if a cell left interrupts off.
+func TestBinaryWithInterruptsOff(t *testing.T) {
+	b := startBoard(t)
+	b.enterRaw()
+	b.send("import micropython, sys\nmicropython.kbd_intr(-1)\nsys.stdout.buffer.write(b'<\\n>')\n" +
+		"d = sys.stdin.buffer.read(4)\nprint(d.hex())\nmicropython.kbd_intr(3)\nprint('on')\n\x04")
+	b.expect("OK", 5*time.Second)
+	if got, err := b.await(">", 5*time.Second); err != nil || got != "<\n>" {
+		t.Fatalf("binary written with interrupts off arrived as %q (%v), want %q", got, err, "<\n>")
+	}
+	b.send("\x03\x04\x18\n")
+	out, err := b.await("\x04", 5*time.Second)
+	if err != nil {
+		t.Fatalf("after the binary reply: %v", err)
+	}
+	if out != "0304180a\r\non\r\n\x04" {
+		t.Errorf("the cell read and printed %q, want %q", out, "0304180a\r\non\r\n\x04")
+	}
+	if errOut := b.expect("\x04>", 5*time.Second); errOut != "\x04>" {
+		t.Errorf("the cell's stderr %q, want none", errOut)
+	}
+
+	// Ctrl-C interrupts after kbd_intr(3) in the same cell...
+	b.send("import micropython\nmicropython.kbd_intr(-1)\nmicropython.kbd_intr(3)\nwhile True:\n  pass\n\x04")
+	b.expect("OK", 5*time.Second)
+	time.Sleep(200 * time.Millisecond) // let the loop run: the test's subject
+	b.send("\x03")
+	b.expect("\x04", 5*time.Second)
+	if errOut := b.expect("\x04>", 5*time.Second); !strings.Contains(errOut, "KeyboardInterrupt") {
+		t.Errorf("Ctrl-C after kbd_intr(3) sent %q, want a KeyboardInterrupt", errOut)
+	}
+	// ...and in the cell after one that left interrupts off.
+	if out, errOut := b.run("micropython.kbd_intr(-1)\nprint('off')"); out != "off\r\n" || errOut != "" {
+		t.Errorf("cell leaving interrupts off: stdout %q, stderr %q", out, errOut)
+	}
+	b.send("while True:\n  pass\n\x04")
+	b.expect("OK", 5*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	b.send("\x03")
+	b.expect("\x04", 5*time.Second)
+	if errOut := b.expect("\x04>", 5*time.Second); !strings.Contains(errOut, "KeyboardInterrupt") {
+		t.Errorf("Ctrl-C in the next cell sent %q, want a KeyboardInterrupt", errOut)
+	}
+	// The micropython module cells see still has the port's functions.
+	if out, errOut := b.run("print(micropython.const(5), callable(micropython.mem_info))"); out != "5 True\r\n" || errOut != "" {
+		t.Errorf("micropython module: stdout %q, stderr %q", out, errOut)
+	}
+}

@@ -17,11 +17,24 @@
 # no echo, no line editing, "\n" sent as "\r\n", and Ctrl-C turned into
 # SIGINT (KeyboardInterrupt) only while a cell runs; at a prompt Ctrl-C is
 # read as a byte, as pyexec reads it.
+#
+# Binary protocols over the REPL (mpremote's mount) turn the interrupt
+# character off with micropython.kbd_intr(-1) and then move raw bytes
+# through sys.stdin.buffer and sys.stdout.buffer. On a board those bytes
+# pass untouched. The Unix port's kbd_intr(-1) only resets its SIGINT
+# handler (a 0x03 from the tty would then kill the process), and its text
+# and binary stdout are one raw write (the tty's ONLCR does the "\r\n"),
+# so cells see a micropython module whose kbd_intr also sets the tty: with
+# the interrupt character off, no signal character and no output
+# translation, print adding the "\r" itself.
 
 import sys
 import gc
 import io
 import builtins
+import micropython
+
+_port_kbd_intr = micropython.kbd_intr
 
 try:
     import termios
@@ -54,6 +67,7 @@ class Line:
     def __init__(self):
         self.tty = False
         self.attrs = None
+        self.running = False  # a cell runs
         if termios is not None and sys.platform == "linux":
             try:
                 self.attrs = termios.tcgetattr(0)
@@ -83,13 +97,32 @@ class Line:
         self.isig(False)
 
     def isig(self, on):
+        # isig says whether a cell runs: Ctrl-C interrupts only then, and
+        # each cell starts with Ctrl-C as its interrupt character, as
+        # pyexec sets it.
+        self.running = on
+        self.kbd_intr(CTRL_C)
+
+    def kbd_intr(self, c):
+        # micropython.kbd_intr as cells see it: c is the interrupt
+        # character, -1 for none.
+        _port_kbd_intr(CTRL_C if c >= 0 else -1)
         if not self.tty:
             return
-        if on:
-            self.attrs[3] |= 0o1
+        a = self.attrs
+        if self.running and c >= 0:
+            a[6][0] = bytes([c & 0xFF])  # VINTR
+            a[3] |= 0o1  # ISIG
         else:
-            self.attrs[3] &= ~0o1
-        termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+            a[3] &= ~0o1
+        # OPOST: "\n" goes out as "\r\n"; without it print cooks.
+        if c >= 0 and not a[1] & 0o1:
+            a[1] |= 0o1
+            builtins.print = _print
+        elif c < 0 and a[1] & 0o1:
+            a[1] &= ~0o1
+            builtins.print = _cooked_print
+        termios.tcsetattr(0, termios.TCSANOW, a)
 
     def read(self):
         b = _stdin.read(1)
@@ -115,6 +148,17 @@ def _cooked_print(*args, sep=" ", end="\n", file=None):
 
 
 line = None
+
+
+class _Micropython:
+    # The micropython module that cells import: the port's own functions,
+    # kbd_intr the line's.
+    def __init__(self):
+        for name in dir(micropython):
+            if not name.startswith("__"):
+                setattr(self, name, getattr(micropython, name))
+        self.__name__ = "micropython"
+        self.kbd_intr = line.kbd_intr
 
 
 def _input(prompt=""):
@@ -160,6 +204,8 @@ class Board:
             if name not in _first_modules:
                 del sys.modules[name]
         builtins.input = _input
+        if line is not None and line.tty:
+            sys.modules["micropython"] = _Micropython()
         gc.collect()
 
     def soft_reset(self):
