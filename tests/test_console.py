@@ -19,6 +19,7 @@ import time
 import pytest
 
 SESSION = "iot-console-test-%d" % os.getpid()
+CONSOLE_BUG = "Unhandled exception in event loop"
 
 
 def tmux(*args, check=True):
@@ -71,14 +72,28 @@ def console():
     exports = " ".join("%s=%s" % (k, v) for k, v in env.items())
     if os.environ.get("JUPYTER_DATA_DIR"):
         exports += " JUPYTER_DATA_DIR=" + os.environ["JUPYTER_DATA_DIR"]
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50",
-         # The console gives up on is_complete after 1 s and then treats
-         # the kernel as one without it; a loaded test machine may answer
-         # later, so allow it 30 s (the kernel answers at once when idle).
-         "env %s jupyter-console --kernel iot "
-         "--ZMQTerminalInteractiveShell.kernel_is_complete_timeout=30; sleep 600" % exports)
     try:
-        wait_for(r"^In \[1\]: ")
+        for attempt in range(3):
+            tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50",
+                 # The console gives up on is_complete after 1 s and then
+                 # treats the kernel as one without it; a loaded test
+                 # machine may answer later, so allow it 30 s (the kernel
+                 # answers at once when idle).
+                 "env %s jupyter-console --kernel iot "
+                 "--ZMQTerminalInteractiveShell.kernel_is_complete_timeout=30; sleep 600" % exports)
+            text = wait_for(r"^In \[1\]: ")
+            time.sleep(0.5)
+            text = pane()
+            if CONSOLE_BUG not in text:
+                break
+            # Debian's jupyter-console 6.4.4 with jupyter_client 7 sometimes
+            # fails in its own event loop as it starts, with any kernel
+            # (jupyter/jupyter_client#927, seen with xeus-python too), and
+            # then loses keys: start it again, and say so.
+            print("jupyter-console hit its own start-up bug (attempt %d), starting it again:\n%s" % (attempt + 1, text))
+            tmux("kill-server", check=False)
+        else:
+            pytest.fail("jupyter-console failed in its own event loop at each of 3 starts:\n" + text)
         yield
     finally:
         tmux("kill-server", check=False)
@@ -97,6 +112,7 @@ def test_host_cell_waits_for_an_empty_line(console):
     # What follows the first prompt: the kernel's log lines above it carry
     # times, which may hold a 42 of their own.
     session = text[text.index("In [1]: "):]
+    assert CONSOLE_BUG not in session, text
     assert "Out[1]: 42" in session, text
     assert len(re.findall(r"\b42\b", session)) == 1, text
     assert "In [3]" not in session, text
