@@ -9,14 +9,19 @@ import (
 // Memory release. A cell that prints a megabyte makes several transient
 // copies of it (the cell's string, the stream buffer, the JSON content,
 // the signed frames); Go's collector would keep those pages resident long
-// after, while the kernel sits idle in the notebook. So once requests have
-// allocated releaseAfter bytes, the kernel hands freed memory back to the
-// operating system releaseDelay after the last such heavy request: a run
-// of heavy cells pays for one collection at its end, not one per cell.
+// after, while the kernel sits idle in the notebook. So after a heavy
+// request (one that allocated heavyRequest bytes), or once requests have
+// allocated releaseAfter bytes in all, the kernel hands freed memory back
+// to the operating system releaseDelay after the last such request: a
+// run of heavy cells pays for one collection at its end, not one per
+// cell. Light requests (a trivial cell allocates tens of kilobytes) do
+// not pay for a full collection of the interpreter's heap every few
+// hundred cells; the collector and its scavenger look after them.
 // The delay is short next to a notebook user's pauses, and long next to
 // the gap between the cells of a Run All.
 const (
-	releaseAfter = 8 << 20
+	heavyRequest = 1 << 20
+	releaseAfter = 64 << 20
 	releaseDelay = 50 * time.Millisecond
 )
 
@@ -24,6 +29,7 @@ const (
 // runs on a timer's goroutine, so no request ever waits for it.
 type memoryReleaser struct {
 	sample  []metrics.Sample
+	prev    uint64 // cumulative heap allocations after the previous request
 	last    uint64 // cumulative heap allocations when last armed
 	timer   *time.Timer
 	release func() // debug.FreeOSMemory; tests count calls instead
@@ -32,6 +38,7 @@ type memoryReleaser struct {
 func newMemoryReleaser() *memoryReleaser {
 	r := &memoryReleaser{sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}, release: debug.FreeOSMemory}
 	r.last = r.allocated()
+	r.prev = r.last
 	return r
 }
 
@@ -47,7 +54,9 @@ func (r *memoryReleaser) allocated() uint64 {
 // one metrics read when the request allocated little.
 func (r *memoryReleaser) afterRequest() {
 	now := r.allocated()
-	if now-r.last < releaseAfter {
+	heavy := now-r.prev >= heavyRequest
+	r.prev = now
+	if !heavy && now-r.last < releaseAfter {
 		return
 	}
 	r.last = now
