@@ -439,22 +439,3 @@ func TestMessageWithWriteTimeoutGoesInTimedPieces(t *testing.T) {
 		t.Fatalf("wrote %d bytes that differ from the ZMTP frames (%d bytes)", len(got), len(want))
 	}
 }
-
-func TestPubSendAfterCloseReturns(t *testing.T) {
-	p := NewPub(context.Background(), WithLogger(log.New(io.Discard, "", 0)))
-	if err := p.Listen("tcp://127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	p.Close()
-	time.Sleep(10 * time.Millisecond) // the writer goroutine sees the close
-	done := make(chan struct{})
-	go func() {
-		p.Send(NewMsgString("late"))
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Send on a closed PUB socket still blocked after 5s")
-	}
-}
