@@ -68,6 +68,7 @@ bench: deps deps-boards build
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) GO=$(GO) scripts/install-peers.sh
 	JUPYTER_DATA_DIR=$(TEST_JUPYTER) $(PYTHON) bench/kernel_bench.py --kernel iot --peers python3,gophernotes,gonb
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
+	$(GO) test -run '^$$' -bench TrivialCellRoundTrip -benchtime 2000x ./kernel/
 	$(GO) test -run '^$$' -bench TrivialCell -benchtime 300x ./host/
 	$(GO) test -run '^$$' -bench LongSession -benchtime 1x ./host/
 	$(GO) test -run '^$$' -bench PlotLineRate -benchtime 5x ./router/

@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,5 +134,33 @@ func TestLogLifecycle(t *testing.T) {
 	nilLog.Board("y")
 	if nilLog.Previous().Died() || nilLog.Close() != nil {
 		t.Error("a nil Log is not inert")
+	}
+}
+
+// The cell record reads back exactly whatever the cells' sizes: a cell
+// larger than the mapped file grows it, and a shorter one after it
+// leaves none of the longer one behind.
+func TestCellRecordSizes(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), "kernel-y.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if runtime.GOOS == "linux" && l.cellMem == nil {
+		t.Fatal("the cell record is not mapped on Linux")
+	}
+	big := "%%host\n" + strings.Repeat("x := 1 // a long line of a long cell\n", 3*cellMapSize/37)
+	for _, code := range []string{"a := 1\nb := 2", big, "c := 3", big + "d := 4", ""} {
+		l.Running(code)
+		l.At(7)
+		got := (&Log{prefix: l.prefix}).readPrevious()
+		if !got.Running || got.Line != 7 || got.Cell != code {
+			t.Fatalf("after Running of a cell of %d bytes, readPrevious() = running %v, line %d, a cell of %d bytes",
+				len(code), got.Running, got.Line, len(got.Cell))
+		}
+		l.Finished()
+		if got := (&Log{prefix: l.prefix}).readPrevious(); got.Running {
+			t.Fatalf("after Finished, the cell of %d bytes still reads as running", len(code))
+		}
 	}
 }

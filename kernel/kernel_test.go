@@ -107,7 +107,7 @@ func (f *fakeExecutor) Close() error {
 
 // client is a minimal Jupyter client over real ZeroMQ sockets.
 type client struct {
-	t                     *testing.T
+	t                     testing.TB
 	signer                *Signer
 	session               string
 	shell, control, stdin zmq4.Socket
@@ -115,7 +115,7 @@ type client struct {
 	iopubMsgs             chan *Message
 }
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	var ls []net.Listener
@@ -143,7 +143,7 @@ type runningKernel struct {
 
 // startKernel starts a kernel with the fake executor and a client for it;
 // opts change its Config first.
-func startKernel(t *testing.T, opts ...func(*Config)) (*runningKernel, *client) {
+func startKernel(t testing.TB, opts ...func(*Config)) (*runningKernel, *client) {
 	t.Helper()
 	p := freePorts(t, 5)
 	ci := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], ControlPort: p[1],
@@ -177,7 +177,7 @@ func startKernel(t *testing.T, opts ...func(*Config)) (*runningKernel, *client) 
 	return rk, c
 }
 
-func dial(t *testing.T, ci ConnectionInfo) *client {
+func dial(t testing.TB, ci ConnectionInfo) *client {
 	t.Helper()
 	ctx := context.Background()
 	signer, _ := NewSigner(ci.SignatureScheme, ci.Key)

@@ -16,6 +16,7 @@ import (
 	"hash"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -95,6 +96,11 @@ type Signer struct {
 	key  []byte
 	hash func() hash.Hash
 	size int // digest length in bytes
+
+	// macs holds keyed HMACs for reuse: hmac.New hashes the key into
+	// fresh inner and outer states each time, a handful of allocations
+	// per message.
+	macs sync.Pool
 }
 
 // NewSigner returns a signer for the connection file's signature_scheme
@@ -112,7 +118,9 @@ func NewSigner(scheme, key string) (*Signer, error) {
 		slices.Sort(names)
 		return nil, fmt.Errorf("signature scheme %q not supported (use one of %s)", scheme, strings.Join(names, ", "))
 	}
-	return &Signer{key: []byte(key), hash: h, size: h().Size()}, nil
+	s := &Signer{key: []byte(key), hash: h, size: h().Size()}
+	s.macs.New = func() any { return hmac.New(s.hash, s.key) }
+	return s, nil
 }
 
 // Enabled reports whether messages are signed and checked: false when the
@@ -124,15 +132,20 @@ func (s *Signer) Sign(frames ...[]byte) string {
 	if !s.Enabled() {
 		return ""
 	}
-	return hex.EncodeToString(s.mac(frames...))
+	var buf [64]byte // the largest digest, SHA-512's
+	return hex.EncodeToString(s.mac(buf[:0], frames...))
 }
 
-func (s *Signer) mac(frames ...[]byte) []byte {
-	m := hmac.New(s.hash, s.key)
+// mac appends the HMAC of frames to dst.
+func (s *Signer) mac(dst []byte, frames ...[]byte) []byte {
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
 	for _, f := range frames {
 		m.Write(f)
 	}
-	return m.Sum(nil)
+	dst = m.Sum(dst)
+	s.macs.Put(m)
+	return dst
 }
 
 // verify checks sig against the frames and returns it decoded: hex of
@@ -152,7 +165,8 @@ func (s *Signer) verify(sig []byte, frames ...[]byte) ([]byte, error) {
 	if _, err := hex.Decode(digest, sig); err != nil {
 		return nil, errors.New("bad signature (not hex)")
 	}
-	if !hmac.Equal(digest, s.mac(frames...)) {
+	var buf [64]byte
+	if !hmac.Equal(digest, s.mac(buf[:0], frames...)) {
 		return nil, errors.New("bad signature")
 	}
 	return digest, nil
@@ -260,7 +274,17 @@ func newMsgID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var id [36]byte
+	hex.Encode(id[0:8], b[0:4])
+	id[8] = '-'
+	hex.Encode(id[9:13], b[4:6])
+	id[13] = '-'
+	hex.Encode(id[14:18], b[6:8])
+	id[18] = '-'
+	hex.Encode(id[19:23], b[8:10])
+	id[23] = '-'
+	hex.Encode(id[24:], b[10:])
+	return string(id[:])
 }
 
 // isoDate formats t as clients parse it: ISO 8601, microseconds, zone.

@@ -2,12 +2,16 @@ package kernel
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -223,4 +227,47 @@ func TestReplayGuardMemoryIsFlat(t *testing.T) {
 		t.Errorf("heap grew from %d to %d bytes over 10*%d more messages; want flat", full, later, replayMemory)
 	}
 	t.Logf("a full guard takes %d KiB; after 10x more messages %d KiB", (full-before.HeapAlloc)>>10, (later-before.HeapAlloc)>>10)
+}
+
+// The signer reuses its HMACs: signatures made at once from many
+// goroutines, and one after another, are each the HMAC of their own
+// frames.
+func TestSignerReusedConcurrently(t *testing.T) {
+	s, err := NewSigner("hmac-sha256", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(msg string) string {
+		m := hmac.New(sha256.New, []byte("secret"))
+		m.Write([]byte(msg))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				msg := fmt.Sprintf("goroutine %d message %d", g, i)
+				if got := s.Sign([]byte(msg)); got != want(msg) {
+					t.Errorf("Sign(%q) = %s, want %s", msg, got, want(msg))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestMsgIDIsAUUID4(t *testing.T) {
+	uuid4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id := newMsgID()
+		if !uuid4.MatchString(id) {
+			t.Fatalf("newMsgID() = %q, not a version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("newMsgID() gave %q twice", id)
+		}
+		seen[id] = true
+	}
 }

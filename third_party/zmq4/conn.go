@@ -5,6 +5,7 @@
 package zmq4
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -31,6 +32,7 @@ type Conn struct {
 	typ    SocketType
 	id     SocketIdentity
 	rw     net.Conn
+	r      *bufio.Reader // reads from rw: a message's frames in a few system calls
 	sec    Security
 	Server bool
 	Meta   Metadata
@@ -58,7 +60,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if c.Closed() {
 		return 0, ErrClosedConn
 	}
-	n, err := io.ReadFull(c.rw, p)
+	n, err := io.ReadFull(c.r, p)
 	c.checkIO(err)
 	return n, err
 }
@@ -94,6 +96,7 @@ func open(rw net.Conn, sec Security, sockType SocketType, sockID SocketIdentity,
 		typ:            sockType,
 		id:             sockID,
 		rw:             rw,
+		r:              bufio.NewReaderSize(rw, readBufferSize),
 		sec:            sec,
 		Server:         server,
 		Meta:           make(Metadata),
@@ -160,7 +163,7 @@ func (conn *Conn) greet(server bool) error {
 	}
 
 	var recv greeting
-	err = recv.read(conn.rw)
+	err = recv.read(conn.r)
 	if err != nil {
 		conn.checkIO(err)
 		return fmt.Errorf("zmq4: could not recv greeting: %w", err)
@@ -197,22 +200,10 @@ func (c *Conn) SendMsg(msg Msg) error {
 	if c.Closed() {
 		return ErrClosedConn
 	}
-	if msg.multipart {
-		return c.sendMulti(msg)
-	}
-
-	nframes := len(msg.Frames)
-	for i, frame := range msg.Frames {
-		var flag byte
-		if i < nframes-1 {
-			flag ^= hasMoreBitFlag
-		}
-		err := c.send(false, frame, flag)
-		if err != nil {
-			return fmt.Errorf("zmq4: error sending frame %d/%d: %w", i+1, nframes, err)
-		}
-	}
-	return nil
+	// Every message goes out in one vectored write: the frames are the
+	// same on the wire either way, and a write per frame header and body
+	// costs a system call (and a TCP segment) each.
+	return c.sendMulti(msg)
 }
 
 // RecvMsg receives a ZMTP message from the wire.
@@ -301,9 +292,8 @@ func (c *Conn) RecvCmd() (Cmd, error) {
 }
 
 func (c *Conn) sendMulti(msg Msg) error {
-	var buffers net.Buffers
-
 	nframes := len(msg.Frames)
+	buffers := make(net.Buffers, 0, 2*nframes)
 	for i, frame := range msg.Frames {
 		var flag byte
 		if i < nframes-1 {
@@ -328,8 +318,8 @@ func (c *Conn) sendMulti(msg Msg) error {
 			hdr[1] = uint8(size)
 		}
 
-		switch c.sec.Type() {
-		case NullSecurity:
+		switch {
+		case c.sec == nil || c.sec.Type() == NullSecurity: // nil: a Conn a test built
 			buffers = append(buffers, hdr[:hsz], frame)
 		default:
 			var secBuf bytes.Buffer
@@ -340,11 +330,43 @@ func (c *Conn) sendMulti(msg Msg) error {
 		}
 	}
 
-	if _, err := buffers.WriteTo(c.writer()); err != nil {
+	if err := c.writeBuffers(buffers); err != nil {
 		c.checkIO(err)
 		return err
 	}
 
+	return nil
+}
+
+// writeBuffers writes bufs to the peer in one writev where the connection
+// supports it (TCP does). With a write timeout, bufs go in pieces of
+// stallChunk bytes, each with the timeout as its deadline (see
+// stallWriter).
+func (c *Conn) writeBuffers(bufs net.Buffers) error {
+	if c.writeTimeout <= 0 {
+		_, err := bufs.WriteTo(c.rw)
+		return err
+	}
+	var piece net.Buffers
+	for len(bufs) > 0 {
+		piece = piece[:0]
+		for n := 0; len(bufs) > 0 && n < stallChunk; {
+			b := bufs[0]
+			k := min(len(b), stallChunk-n)
+			piece = append(piece, b[:k])
+			n += k
+			if k == len(b) {
+				bufs = bufs[1:]
+			} else {
+				bufs[0] = b[k:]
+			}
+		}
+		c.rw.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		p := piece // WriteTo consumes its receiver
+		if _, err := p.WriteTo(c.rw); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -401,7 +423,7 @@ func (c *Conn) read() Msg {
 	for hasMore {
 
 		// Read out the header
-		_, msg.err = io.ReadFull(c.rw, header[:])
+		_, msg.err = io.ReadFull(c.r, header[:])
 		if msg.err != nil {
 			c.checkIO(msg.err)
 			return msg
@@ -420,7 +442,7 @@ func (c *Conn) read() Msg {
 			// We already have the first byte, so assign it, and then read the rest
 			longHdr[0] = header[1]
 
-			_, msg.err = io.ReadFull(c.rw, longHdr[1:])
+			_, msg.err = io.ReadFull(c.r, longHdr[1:])
 			if msg.err != nil {
 				c.checkIO(msg.err)
 				return msg
@@ -447,7 +469,7 @@ func (c *Conn) read() Msg {
 		total += size + frameCost
 
 		var body []byte
-		body, msg.err = readBody(c.rw, size)
+		body, msg.err = readBody(c.r, size)
 		if msg.err != nil {
 			c.checkIO(msg.err)
 			return msg
@@ -570,10 +592,16 @@ func (c *Conn) writer() io.Writer {
 // disconnected instead. A slow peer that keeps reading is not.
 type stallWriter struct{ c *Conn }
 
+// stallChunk is how much a peer has writeTimeout to take.
+const stallChunk = 64 << 10
+
+// readBufferSize is the read buffer of a connection: a Jupyter request's
+// frames arrive in one or two reads of it.
+const readBufferSize = 16 << 10
+
 func (w stallWriter) Write(p []byte) (n int, err error) {
-	const chunk = 64 << 10
 	for len(p) > 0 {
-		k := min(len(p), chunk)
+		k := min(len(p), stallChunk)
 		w.c.rw.SetWriteDeadline(time.Now().Add(w.c.writeTimeout))
 		m, err := w.c.rw.Write(p[:k])
 		n += m

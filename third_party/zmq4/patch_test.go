@@ -4,6 +4,7 @@
 package zmq4
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -375,7 +376,7 @@ func FuzzConnRead(f *testing.F) {
 			remote.Write(b)
 			remote.Close()
 		}()
-		c := &Conn{rw: local, sec: nullSecurity{}, maxMsgSize: 1 << 20, topics: map[string]struct{}{}}
+		c := &Conn{rw: local, r: bufio.NewReader(local), sec: nullSecurity{}, maxMsgSize: 1 << 20, topics: map[string]struct{}{}}
 		for i := 0; i < 1000; i++ {
 			msg := c.read()
 			if msg.err != nil {
@@ -390,4 +391,51 @@ func FuzzConnRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pieceConn records what is written to it, cut at each write deadline.
+type pieceConn struct {
+	net.Conn // nil: only the methods below are used
+	pieces   [][]byte
+}
+
+func (c *pieceConn) SetWriteDeadline(time.Time) error {
+	c.pieces = append(c.pieces, nil)
+	return nil
+}
+
+func (c *pieceConn) Write(p []byte) (int, error) {
+	last := &c.pieces[len(c.pieces)-1]
+	*last = append(*last, p...)
+	return len(p), nil
+}
+
+func TestMessageWithWriteTimeoutGoesInTimedPieces(t *testing.T) {
+	big := bytes.Repeat([]byte{'b'}, 150<<10)
+	msg := NewMsgFrom([]byte("id"), big, []byte("end"))
+	pc := &pieceConn{}
+	c := &Conn{rw: pc, sec: nullSecurity{}, writeTimeout: time.Second}
+	if err := c.SendMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	want = append(want, hasMoreBitFlag, 2)
+	want = append(want, "id"...)
+	want = append(want, longHeader(hasMoreBitFlag, uint64(len(big)))...)
+	want = append(want, big...)
+	want = append(want, 0, 3)
+	want = append(want, "end"...)
+	if len(pc.pieces) != 3 {
+		t.Fatalf("%d timed pieces, want 3 (%d bytes in pieces of at most %d)", len(pc.pieces), len(want), stallChunk)
+	}
+	var got []byte
+	for i, p := range pc.pieces {
+		if len(p) > stallChunk || i < len(pc.pieces)-1 && len(p) != stallChunk {
+			t.Errorf("piece %d has %d bytes, want %d (the last at most that)", i, len(p), stallChunk)
+		}
+		got = append(got, p...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("wrote %d bytes that differ from the ZMTP frames (%d bytes)", len(got), len(want))
+	}
 }

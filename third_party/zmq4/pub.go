@@ -39,9 +39,9 @@ func (pub *pubSocket) Close() error {
 // Send puts the message on the outbound send queue.
 // Send blocks until the message can be queued or the send deadline expires.
 func (pub *pubSocket) Send(msg Msg) error {
-	ctx, cancel := context.WithTimeout(pub.sck.ctx, pub.sck.Timeout())
-	defer cancel()
-	return pub.sck.w.write(ctx, msg)
+	// Queuing never blocks (pubMWriter.write), so it needs no deadline
+	// and no timer per message.
+	return pub.sck.w.write(pub.sck.ctx, msg)
 }
 
 // SendMulti puts the message on the outbound send queue.
@@ -223,7 +223,7 @@ type pubMWriter struct {
 
 	qmu    sync.Mutex
 	qcond  *sync.Cond
-	q      *Queue
+	q      []Msg // waiting for run, oldest first
 	hwm    int
 	closed bool
 }
@@ -231,26 +231,33 @@ type pubMWriter struct {
 func newPubMWriter(ctx context.Context) *pubMWriter {
 	p := &pubMWriter{
 		ctx: ctx,
-		q:   NewQueue(),
 	}
 	p.qcond = sync.NewCond(&p.qmu)
 	go p.run()
 	return p
 }
 
+// run sends what write queues, all that is queued at a time. The queue
+// and the batch being sent are two slices that swap, so a message costs
+// no allocation (a Queue allocated a 512-entry chunk whenever it
+// emptied, that is for almost every message).
 func (w *pubMWriter) run() {
+	var batch []Msg
 	for {
 		w.qmu.Lock()
-		for w.q.Len() == 0 {
+		for len(w.q) == 0 {
 			w.qcond.Wait()
 			if w.closed {
+				w.qmu.Unlock()
 				return
 			}
 		}
-		msg, _ := w.q.Peek()
-		w.q.Pop()
+		batch, w.q = w.q, batch[:0]
 		w.qmu.Unlock()
-		w.sendMsg(msg)
+		for i := range batch {
+			w.sendMsg(batch[i])
+			batch[i] = Msg{} // the frames are garbage once sent
+		}
 	}
 }
 
@@ -299,11 +306,11 @@ func (mw *pubMWriter) rmConn(w *Conn) {
 func (w *pubMWriter) write(ctx context.Context, msg Msg) error {
 	w.qmu.Lock()
 	defer w.qmu.Unlock()
-	if w.hwm != 0 && w.q.Len() >= w.hwm {
+	if w.hwm != 0 && len(w.q) >= w.hwm {
 		//TODO(inphi): per subscriber hwm
 		return nil
 	}
-	w.q.Push(msg)
+	w.q = append(w.q, msg)
 	w.qcond.Signal()
 	return nil
 }

@@ -5,7 +5,6 @@
 package zmq4
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"sync"
@@ -225,21 +224,34 @@ func (mw *routerMWriter) rmConn(w *Conn) {
 
 func (w *routerMWriter) write(ctx context.Context, msg Msg) error {
 	w.sem.lock(ctx)
-	grp, _ := errgroup.WithContext(ctx)
+	var grp errgroup.Group // its context went unused: none is made
 	w.mu.Lock()
 	id := msg.Frames[0]
 	dmsg := NewMsgFrom(msg.Frames[1:]...)
+	// The first peer with the identity (identities are unique but for
+	// a misbehaving peer) is written to here, without a goroutine of its
+	// own; any others concurrently.
+	var first *Conn
 	for i := range w.ws {
 		ww := w.ws[i]
-		pid := []byte(ww.Peer.Meta[sysSockID])
-		if !bytes.Equal(pid, id) {
+		if ww.Peer.Meta[sysSockID] != string(id) {
+			continue
+		}
+		if first == nil {
+			first = ww
 			continue
 		}
 		grp.Go(func() error {
 			return ww.SendMsg(dmsg)
 		})
 	}
-	err := grp.Wait()
+	var err error
+	if first != nil {
+		err = first.SendMsg(dmsg)
+	}
+	if gerr := grp.Wait(); err == nil {
+		err = gerr
+	}
 	w.mu.Unlock()
 	return err
 }
