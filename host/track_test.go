@@ -71,6 +71,25 @@ func bound(addr string) bool {
 	return false
 }
 
+// wantPortFree checks, after interrupting code, that its listener on addr
+// is closed: the port can be bound again. The port is picked by the test
+// (freeAddr) and may meanwhile be the local port of some other process's
+// connection, which is not the cell's doing: then it checks that nothing
+// listens there.
+func wantPortFree(t *testing.T, code, addr string) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		l.Close()
+		return
+	}
+	if bound(addr) {
+		t.Errorf("after interrupting %q: %v, and a socket still listens there, want the port free", code, err)
+		return
+	}
+	t.Logf("after interrupting %q nothing listens on %s, but binding it failed: %v (another process's connection uses the port)", code, addr, err)
+}
+
 // interruptWhen runs code and cancels it once ready holds; it returns
 // Eval's error and how long the cell took to end after the interrupt.
 func interruptWhen(t *testing.T, in *Interp, code string, ready func() bool) (error, time.Duration) {
@@ -143,12 +162,7 @@ if err != nil { panic(err) }
 		code := fmt.Sprintf(cell, addr)
 		err, took := interruptWhen(t, in, code, func() bool { return listening(addr) })
 		wantInterrupted(t, code, err, took)
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			t.Errorf("after interrupting %q: %v, want the port free", code, err)
-		} else {
-			l.Close()
-		}
+		wantPortFree(t, code, addr)
 		wantValue(t, in, `kept`, "still here")
 	}
 }
@@ -165,11 +179,7 @@ tl.Accept()`,
 		code := fmt.Sprintf(cell, addr)
 		err, took := interruptWhen(t, in, code, func() bool { return bound(addr) })
 		wantInterrupted(t, code, err, took)
-		if l, err := net.Listen("tcp", addr); err != nil {
-			t.Errorf("after interrupting %q: %v, want the port free", code, err)
-		} else {
-			l.Close()
-		}
+		wantPortFree(t, code, addr)
 		wantValue(t, in, `1 + 1`, "2")
 	}
 }
