@@ -299,10 +299,14 @@ func isoDate(t time.Time) string {
 // entries forgets the oldest one at a time: memory is flat (about 100 bytes
 // an entry with hmac-sha256) however long the kernel runs, where halving
 // or random culling would let a just-forgotten batch through at once.
+//
+// The ring grows as messages come, up to n: a session of a few hundred
+// cells holds a few hundred entries, not a megabyte set aside at start.
 type replayGuard struct {
 	seen map[string]struct{}
 	ring []string // the remembered digests; ring[next] is the oldest once full
 	next int
+	n    int
 }
 
 // replayMemory is how many signatures a kernel remembers: jupyter_client's
@@ -312,7 +316,7 @@ type replayGuard struct {
 const replayMemory = 1 << 16
 
 func newReplayGuard(n int) *replayGuard {
-	return &replayGuard{seen: make(map[string]struct{}), ring: make([]string, 0, n)}
+	return &replayGuard{seen: make(map[string]struct{}), n: n}
 }
 
 var errReplay = errors.New("replayed message (signature seen before)")
@@ -323,7 +327,7 @@ func (g *replayGuard) check(digest []byte) error {
 	if _, dup := g.seen[key]; dup {
 		return errReplay
 	}
-	if len(g.ring) < cap(g.ring) {
+	if len(g.ring) < g.n {
 		g.ring = append(g.ring, key)
 	} else {
 		delete(g.seen, g.ring[g.next])

@@ -223,6 +223,9 @@ func TestReplayGuardMemoryIsFlat(t *testing.T) {
 	if len(g.seen) != replayMemory {
 		t.Errorf("the guard holds %d signatures, want %d", len(g.seen), replayMemory)
 	}
+	if fresh := newReplayGuard(replayMemory); cap(fresh.ring) != 0 {
+		t.Errorf("a new guard sets aside room for %d signatures, want none until messages come", cap(fresh.ring))
+	}
 	if later > full+full/4 {
 		t.Errorf("heap grew from %d to %d bytes over 10*%d more messages; want flat", full, later, replayMemory)
 	}
