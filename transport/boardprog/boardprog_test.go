@@ -120,15 +120,22 @@ func (b *board) enterRaw() {
 	b.expect(rawPrompt, 5*time.Second)
 }
 
+// result reads a cell's stdout and stderr parts, each ended by 0x04, and
+// the prompt after them.
+func (b *board) result() (stdout, stderr string) {
+	b.t.Helper()
+	stdout = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
+	stderr = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
+	b.expect(">", 5*time.Second)
+	return stdout, stderr
+}
+
 // run runs code in plain raw mode and returns its stdout and stderr parts.
 func (b *board) run(code string) (stdout, stderr string) {
 	b.t.Helper()
 	b.send(code + "\x04")
 	b.expect("OK", 5*time.Second)
-	stdout = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
-	stderr = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
-	b.expect(">", 5*time.Second)
-	return stdout, stderr
+	return b.result()
 }
 
 func TestRawREPL(t *testing.T) {
@@ -256,10 +263,7 @@ func (b *board) paste(code []byte) (stdout, stderr string) {
 	if got := strings.ReplaceAll(b.expect("\x04", 10*time.Second), "\x01", ""); got != "\x04" {
 		b.t.Fatalf("raw-paste upload ended with %q", got)
 	}
-	stdout = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
-	stderr = strings.TrimSuffix(b.expect("\x04", 10*time.Second), "\x04")
-	b.expect(">", 5*time.Second)
-	return stdout, stderr
+	return b.result()
 }
 
 func TestRawPaste(t *testing.T) {
