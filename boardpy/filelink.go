@@ -73,9 +73,9 @@ func verify(ctx context.Context, ex Execer, path string, data []byte) error {
 	case !st.Exists || st.Dir:
 		return fmt.Errorf("the file is gone from the board after the copy")
 	case st.Size != int64(len(data)):
-		return fmt.Errorf("size mismatch after the copy: the board has %d bytes, %d were sent; try again", st.Size, len(data))
+		return fmt.Errorf("size mismatch after the copy (%w): the board has %d bytes, %d were sent; try again", ErrCorrupted, st.Size, len(data))
 	case HashOf(st.Hash, data) != st.Hash:
-		return fmt.Errorf("hash mismatch after the copy: the board has %s, the host %s; try again", st.Hash, HashOf(st.Hash, data))
+		return fmt.Errorf("hash mismatch after the copy (%w): the board has %s, the host %s; try again", ErrCorrupted, st.Hash, HashOf(st.Hash, data))
 	}
 	return nil
 }

@@ -253,7 +253,25 @@ const DefaultChunk = 2048
 // Write uploads data to the file at path, whose directory must exist, in
 // chunks of one Exec each (or, on a FileLink board, with its own file
 // protocol), and verifies the result by hash.
-func Write(ctx context.Context, ex Execer, path string, data []byte, opts WriteOptions) (err error) {
+//
+// A copy that arrives changed (the board's hash of the file differs from
+// the host's: a byte lost or altered on a noisy line) is sent once more
+// before Write gives up with ErrCorrupted, as rsync sends a file again
+// that fails its check.
+func Write(ctx context.Context, ex Execer, path string, data []byte, opts WriteOptions) error {
+	err := write(ctx, ex, path, data, opts)
+	if errors.Is(err, ErrCorrupted) && !opts.Append && ctx.Err() == nil {
+		err = write(ctx, ex, path, data, opts)
+	}
+	return err
+}
+
+// ErrCorrupted is the error of a Write whose copy on the board differs
+// from what the host sent, both times it was sent.
+var ErrCorrupted = errors.New("sent twice")
+
+// write is one attempt of Write.
+func write(ctx context.Context, ex Execer, path string, data []byte, opts WriteOptions) (err error) {
 	if done, err := writeLink(ctx, ex, path, data, opts); done {
 		return err
 	}
@@ -344,7 +362,7 @@ except Exception:
 		return fmt.Errorf("write :%s: the board sent no hash (got %q)", path, short(out, 200))
 	}
 	if want := HashOf(sum, data); want != sum {
-		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s (%s bytes), the host sent %s (%d bytes); try again", path, sum, kv["size"], want, len(data))
+		return fmt.Errorf("write :%s: hash mismatch after the copy (%w): the board has %s (%s bytes), the host sent %s (%d bytes); try again", path, ErrCorrupted, sum, kv["size"], want, len(data))
 	}
 	return nil
 }
@@ -391,7 +409,7 @@ if _ik_f is not None:
 		return fmt.Errorf("write :%s: the board sent no hash (got %q)", path, short(out, 200))
 	}
 	if want := HashOf(sum, data); want != sum {
-		return fmt.Errorf("write :%s: hash mismatch after the copy: the board has %s, the host sent %s (%d bytes); try again", path, sum, want, len(data))
+		return fmt.Errorf("write :%s: hash mismatch after the copy (%w): the board has %s, the host sent %s (%d bytes); try again", path, ErrCorrupted, sum, want, len(data))
 	}
 	return nil
 }

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/iotkernel/iotkernel/boardpy"
@@ -119,6 +122,49 @@ func TestFiles(t *testing.T) {
 	}
 	if err := boardpy.Rm(ctx, b, dir, true); !errors.Is(err, boardpy.ErrNotFound) {
 		t.Errorf("Rm of a removed directory = %v, want ErrNotFound", err)
+	}
+	checkClean(t, b)
+}
+
+// corrupting changes one byte of the data in the first n upload programs
+// it passes on, as a noisy line would.
+type corrupting struct {
+	ex interface {
+		Exec(ctx context.Context, code string, stdout, stderr io.Writer) error
+	}
+	n int
+}
+
+func (c *corrupting) Exec(ctx context.Context, code string, stdout, stderr io.Writer) error {
+	if i := strings.Index(code, "_ik_f.write(b'0123"); i >= 0 && c.n > 0 {
+		c.n--
+		i += len("_ik_f.write(b'")
+		code = code[:i] + "1" + code[i+1:]
+	}
+	return c.ex.Exec(ctx, code, stdout, stderr)
+}
+
+// TestWriteCorrupted sends a file again when its copy arrives changed,
+// once: a second corruption is an error.
+func TestWriteCorrupted(t *testing.T) {
+	b := localBoard(t)
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "f.bin")
+	data := bytes.Repeat([]byte("0123456789"), 300)
+	c := &corrupting{ex: b, n: 1}
+	if err := boardpy.Write(ctx, c, file, data, boardpy.WriteOptions{Chunk: 1024}); err != nil {
+		t.Fatalf("Write with one corrupted upload: %v, want it sent again", err)
+	}
+	if c.n != 0 {
+		t.Fatal("the upload was not corrupted: the test tests nothing")
+	}
+	if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("after the second sending the board's file differs (%d bytes, %v)", len(got), err)
+	}
+	c = &corrupting{ex: b, n: 2}
+	err := boardpy.Write(ctx, c, file, data, boardpy.WriteOptions{Chunk: 1024})
+	if !errors.Is(err, boardpy.ErrCorrupted) || !strings.Contains(err.Error(), "hash mismatch after the copy") {
+		t.Fatalf("Write corrupted twice = %v, want ErrCorrupted", err)
 	}
 	checkClean(t, b)
 }
