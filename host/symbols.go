@@ -3,8 +3,8 @@ package host
 import (
 	"fmt"
 	"iter"
-	"maps"
 	"log"
+	"maps"
 	"path"
 	"reflect"
 	"sort"
