@@ -397,6 +397,23 @@ class Board:
             line.write("\n=== " if c == 13 else bytes([c]))
         self.run_friendly(buf.replace(b"\r", b"\n"), "exec")
 
+    def serve(self):
+        # The REPL, friendly or raw as the host switches it, until the
+        # line ends.
+        raw = False
+        while True:
+            try:
+                if raw:
+                    raw = self.raw_repl()
+                else:
+                    raw = self.friendly_repl()
+            except EOFError:
+                return
+            except KeyboardInterrupt:
+                # A Ctrl-C that came as the tty switched modes: at a
+                # prompt it means "clear the line".
+                continue
+
 
 def main():
     global line
@@ -406,20 +423,7 @@ def main():
     if sys.path and sys.path[0] != '':
         sys.path[0] = ''
     line = Line()
-    board = Board()
-    raw = False
-    while True:
-        try:
-            if raw:
-                raw = board.raw_repl()
-            else:
-                raw = board.friendly_repl()
-        except EOFError:
-            return
-        except KeyboardInterrupt:
-            # A Ctrl-C that came as the tty switched modes: at a prompt it
-            # means "clear the line".
-            continue
+    Board().serve()
 
 
 # Run as a program; another program (a test board's WebREPL glue) may

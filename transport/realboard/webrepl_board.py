@@ -99,17 +99,7 @@ def serve(g, board, cl):
     g["line"] = g["Line"]()
     os.dupterm(ws)
     try:
-        raw = False
-        while True:
-            try:
-                if raw:
-                    raw = board.raw_repl()
-                else:
-                    raw = board.friendly_repl()
-            except KeyboardInterrupt:
-                continue
-    except EOFError:
-        pass
+        board.serve()
     finally:
         os.dupterm(None)
 
