@@ -321,11 +321,7 @@ func WebREPL(t testing.TB, password, prog string, port int) *WebREPLBoard {
 	if err := cmd.Start(); err != nil {
 		Missing(t, "start %s: %v", mp, err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
+	exited := waitFor(cmd)
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		stdin.Close()
@@ -384,4 +380,15 @@ func UnixPortProgram(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return prog
+}
+
+// waitFor waits for a started cmd in the background; the channel closes
+// once it has exited.
+func waitFor(cmd *exec.Cmd) <-chan struct{} {
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	return exited
 }

@@ -32,11 +32,7 @@ func UnixPortPTY(t testing.TB) string {
 	if err != nil {
 		Missing(t, "start %s on a pty: %v", mp, err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
+	exited := waitFor(cmd)
 	// The board is idle once its banner and prompt came: a Ctrl-C from a
 	// host that connects sooner would stop the board program as it starts.
 	var banner []byte
@@ -114,11 +110,7 @@ connection: &board
 	if err := cmd.Start(); err != nil {
 		Missing(t, "start %s: %v", bin, err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
+	exited := waitFor(cmd)
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-exited
