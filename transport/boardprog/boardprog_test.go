@@ -120,6 +120,18 @@ func (b *board) enterRaw() {
 	b.expect(rawPrompt, 5*time.Second)
 }
 
+// interrupt starts code in raw mode, lets it run for a moment, sends
+// Ctrl-C and returns the cell's stderr part with the prompt after it.
+func (b *board) interrupt(code string) string {
+	b.t.Helper()
+	b.send(code + "\x04")
+	b.expect("OK", 5*time.Second)
+	time.Sleep(200 * time.Millisecond) // let it run: what Ctrl-C stops is the test's subject
+	b.send("\x03")
+	b.expect("\x04", 5*time.Second)
+	return b.expect("\x04>", 5*time.Second)
+}
+
 // result reads a cell's stdout and stderr parts, each ended by 0x04, and
 // the prompt after them.
 func (b *board) result() (stdout, stderr string) {
@@ -213,12 +225,7 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("variables lost after interrupt: %q", out)
 	}
 	// A blocking read of a socket is interrupted too.
-	b.send("import socket\ns = socket.socket()\ns.bind(socket.getaddrinfo('127.0.0.1', 0)[0][-1])\ns.listen(1)\ns.accept()\x04")
-	b.expect("OK", 5*time.Second)
-	time.Sleep(200 * time.Millisecond)
-	b.send("\x03")
-	b.expect("\x04", 5*time.Second)
-	if errOut := b.expect("\x04>", 5*time.Second); !strings.Contains(errOut, "KeyboardInterrupt") {
+	if errOut := b.interrupt("import socket\ns = socket.socket()\ns.bind(socket.getaddrinfo('127.0.0.1', 0)[0][-1])\ns.listen(1)\ns.accept()"); !strings.Contains(errOut, "KeyboardInterrupt") {
 		t.Errorf("interrupted accept() sent %q", errOut)
 	}
 }
@@ -339,24 +346,14 @@ func TestBinaryWithInterruptsOff(t *testing.T) {
 	}
 
 	// Ctrl-C interrupts after kbd_intr(3) in the same cell...
-	b.send("import micropython\nmicropython.kbd_intr(-1)\nmicropython.kbd_intr(3)\nwhile True:\n  pass\n\x04")
-	b.expect("OK", 5*time.Second)
-	time.Sleep(200 * time.Millisecond) // let the loop run: the test's subject
-	b.send("\x03")
-	b.expect("\x04", 5*time.Second)
-	if errOut := b.expect("\x04>", 5*time.Second); !strings.Contains(errOut, "KeyboardInterrupt") {
+	if errOut := b.interrupt("import micropython\nmicropython.kbd_intr(-1)\nmicropython.kbd_intr(3)\nwhile True:\n  pass\n"); !strings.Contains(errOut, "KeyboardInterrupt") {
 		t.Errorf("Ctrl-C after kbd_intr(3) sent %q, want a KeyboardInterrupt", errOut)
 	}
 	// ...and in the cell after one that left interrupts off.
 	if out, errOut := b.run("micropython.kbd_intr(-1)\nprint('off')"); out != "off\r\n" || errOut != "" {
 		t.Errorf("cell leaving interrupts off: stdout %q, stderr %q", out, errOut)
 	}
-	b.send("while True:\n  pass\n\x04")
-	b.expect("OK", 5*time.Second)
-	time.Sleep(200 * time.Millisecond)
-	b.send("\x03")
-	b.expect("\x04", 5*time.Second)
-	if errOut := b.expect("\x04>", 5*time.Second); !strings.Contains(errOut, "KeyboardInterrupt") {
+	if errOut := b.interrupt("while True:\n  pass\n"); !strings.Contains(errOut, "KeyboardInterrupt") {
 		t.Errorf("Ctrl-C in the next cell sent %q, want a KeyboardInterrupt", errOut)
 	}
 	// The micropython module cells see still has the port's functions.
