@@ -70,6 +70,7 @@ bench: deps deps-boards build
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./transport/
 	$(GO) test -run '^$$' -bench TrivialCellRoundTrip -benchtime 2000x ./kernel/
 	$(GO) test -run '^$$' -bench TrivialCell -benchtime 300x ./host/
+	$(GO) test -run '^$$' -bench NewInterp -benchtime 50x ./host/
 	$(GO) test -run '^$$' -bench LongSession -benchtime 1x ./host/
 	$(GO) test -run '^$$' -bench PlotLineRate -benchtime 5x ./router/
 	$(GO) run ./bench/boardbench $(BOARDBENCH_FLAGS)

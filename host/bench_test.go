@@ -25,3 +25,16 @@ func BenchmarkTrivialCell(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewInterp is what a kernel's first %%host cell, and every
+// %hostreset, pays for a fresh interpreter.
+func BenchmarkNewInterp(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		in, err := New(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		in.Close()
+	}
+}

@@ -42,6 +42,21 @@ func TestLazyPackages(t *testing.T) {
 	}
 }
 
+// The generic packages' sources are compiled when a cell first names
+// them (see third_party/yaegi's lazy.go); cells use them as before, with
+// or without an import, and from functions that later cells call.
+func TestGenericPackages(t *testing.T) {
+	in := newInterp(t)
+	wantValue(t, in, "slices.Index([]int{3, 1}, 1)", "1")
+	in = newInterp(t)
+	mustEval(t, in, `import "slices"`)
+	wantValue(t, in, "slices.Contains([]int{1, 5}, 5)", "true")
+	in = newInterp(t)
+	mustEval(t, in, "import \"cmp\"\nfunc low(a, b int) bool { return cmp.Less(a, b) }")
+	wantValue(t, in, "low(1, 2)", "true")
+	wantValue(t, in, "cmp.Compare(2, 1)", "1")
+}
+
 func TestUnsafeUnavailable(t *testing.T) {
 	in := newInterp(t)
 	for _, code := range []string{`import "unsafe"`, "import (\n\t\"fmt\"\n\t\"unsafe\"\n)"} {

@@ -207,8 +207,9 @@ type Interpreter struct {
 	cancelChan bool                             // enables cancellable chan operations
 	fset       *token.FileSet                   // fileset to locate node in source code
 	binPkg     Exports                          // binary packages used in interpreter, indexed by path
-	binMu      sync.RWMutex                     // guards binPkg and lazy (patched for iotkernel)
+	binMu      sync.RWMutex                     // guards binPkg, lazy and lazySrc (patched for iotkernel)
 	lazy       map[string]*lazyPackage          // binary packages not built yet, indexed by path (UseLazy)
+	lazySrc    map[string]string                // generic standard sources not compiled yet, by package name (UseLazy)
 	rdir       map[string]bool                  // for src import cycle detection
 	mapTypes   map[reflect.Value][]reflect.Type // special interfaces mapping for wrappers
 

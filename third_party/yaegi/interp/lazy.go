@@ -5,8 +5,12 @@ package interp
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"path"
 	"reflect"
+	"strconv"
 
 	gen "github.com/traefik/yaegi/stdlib/generic"
 )
@@ -23,7 +27,8 @@ type lazyPackage struct {
 // wrappers; symbols that Use gives for it before then are applied over
 // it, in order, once it is built. Registering "fmt/fmt" sets up the
 // interpreter's standard streams and generic standard library sources,
-// as Use does for the standard library.
+// as Use does for the standard library; a source is compiled the first
+// time a program names its package (compileNamedSources), not at once.
 //
 // Built packages are kept; the interpreter may build one while goroutines
 // of earlier programs run.
@@ -49,16 +54,62 @@ func (interp *Interpreter) UseLazy(pkgs map[string]func() map[string]reflect.Val
 		interp.lazy[importPath] = &lazyPackage{load: load}
 		interp.pkgNames[importPath] = packageName
 	}
-	_, stdlib := pkgs["fmt/fmt"]
-	if stdlib {
+	if _, stdlib := pkgs["fmt/fmt"]; stdlib {
 		fixStdlib(interp)
+		if interp.lazySrc == nil {
+			interp.lazySrc = map[string]string{}
+		}
+		for _, src := range gen.Sources {
+			f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly)
+			if err != nil {
+				interp.binMu.Unlock()
+				return fmt.Errorf("generic standard library source: %w", err)
+			}
+			interp.lazySrc[f.Name.Name] = src
+		}
 	}
 	interp.binMu.Unlock()
-	if stdlib {
-		for _, s := range gen.Sources {
-			if _, err := interp.Compile(s); err != nil {
-				return err
+	return nil
+}
+
+// compileNamedSources compiles the generic standard library sources that
+// UseLazy registered and the file or node n names, before n is compiled:
+// a package is named by an import path, or as the operand of a selector
+// (slices.Index), since a compiled source package is visible under its
+// name without an import. A source naming another (slices uses cmp) has
+// it compiled first, by the same rule. A name that turns out to be a
+// variable only costs an unneeded compilation.
+func (interp *Interpreter) compileNamedSources(n ast.Node) error {
+	interp.binMu.RLock()
+	pending := len(interp.lazySrc)
+	interp.binMu.RUnlock()
+	if pending == 0 {
+		return nil
+	}
+	var names []string
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ImportSpec:
+			if p, err := strconv.Unquote(n.Path.Value); err == nil {
+				names = append(names, p)
 			}
+		case *ast.SelectorExpr:
+			if id, ok := n.X.(*ast.Ident); ok {
+				names = append(names, id.Name)
+			}
+		}
+		return true
+	})
+	for _, name := range names {
+		interp.binMu.Lock()
+		src, ok := interp.lazySrc[name]
+		delete(interp.lazySrc, name) // before compiling: the source may name itself
+		interp.binMu.Unlock()
+		if !ok {
+			continue
+		}
+		if _, err := interp.compileSrc(src, "", true); err != nil {
+			return fmt.Errorf("generic standard library package %s: %w", name, err)
 		}
 	}
 	return nil

@@ -175,3 +175,42 @@ func TestLazyBuildWhileGoroutinesRun(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// The generic standard sources (cmp, maps, slices) are compiled when a
+// program first names their package, by import or by selector, not when
+// the standard library is registered; slices names cmp, which comes first.
+func TestGenericSourceCompiledWhenNamed(t *testing.T) {
+	i := New(Options{})
+	if err := i.UseLazy(map[string]func() map[string]reflect.Value{
+		"fmt/fmt": func() map[string]reflect.Value { return map[string]reflect.Value{} },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	compiled := func(name string) bool {
+		i.binMu.RLock()
+		defer i.binMu.RUnlock()
+		_, pending := i.lazySrc[name]
+		return i.srcPkg[name] != nil && !pending
+	}
+	for _, name := range []string{"cmp", "maps", "slices"} {
+		if compiled(name) {
+			t.Fatalf("%s was compiled by UseLazy, before any program named it", name)
+		}
+	}
+	v, err := i.Eval("slices.Index([]int{3, 1}, 1)")
+	if err != nil || v.Interface() != 1 {
+		t.Fatalf("slices.Index = %v, %v; want 1", v, err)
+	}
+	if !compiled("slices") || !compiled("cmp") || compiled("maps") {
+		t.Errorf("after naming slices: compiled slices %v, cmp %v (want both), maps %v (want not)", compiled("slices"), compiled("cmp"), compiled("maps"))
+	}
+	if _, err := i.Eval(`import "maps"`); err != nil {
+		t.Fatal(err)
+	}
+	if !compiled("maps") {
+		t.Error(`import "maps" did not compile the generic source of maps`)
+	}
+	if v, err := i.Eval("cmp.Compare(2, 1)"); err != nil || v.Interface() != 1 {
+		t.Errorf("cmp.Compare(2, 1) = %v, %v; want 1", v, err)
+	}
+}
