@@ -2,11 +2,11 @@ package host
 
 import (
 	"fmt"
-	"iter"
 	"log"
 	"maps"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,10 +150,14 @@ func (in *Interp) useSymbols() error {
 }
 
 // packageIndex knows the packages cells may import without naming them:
-// by package name, the import paths and their exported symbols.
+// by package name, the import paths and their exported symbols. The
+// symbols stay as the space-separated lists the symbol tables carry
+// (stdlib.Names), read when a cell needs one, rather than a set entry
+// per name: tens of thousands of names would otherwise sit in every
+// interpreter's heap for the few lookups auto-import and completion make.
 type packageIndex struct {
-	byName  map[string][]string            // "rand" -> ["math/rand", "crypto/rand"]
-	symbols map[string]map[string]struct{} // path -> exported names
+	byName  map[string][]string // "rand" -> ["math/rand", "crypto/rand"]
+	symbols map[string][]string // path -> lists of exported names, each space-separated
 }
 
 // preferred breaks ties between packages of the same name when a
@@ -173,48 +177,64 @@ func preferred(name string) string {
 }
 
 func newPackageIndex(displayExports, boardExports map[string]reflect.Value) *packageIndex {
-	x := &packageIndex{byName: map[string][]string{}, symbols: map[string]map[string]struct{}{}}
-	add := func(key string, syms iter.Seq[string]) {
+	x := &packageIndex{byName: map[string][]string{}, symbols: map[string][]string{}}
+	add := func(key, list string) {
 		p, name := path.Dir(key), path.Base(key)
 		if p == "." || strings.HasPrefix(name, "_") || strings.Contains(p, "internal") ||
 			strings.HasPrefix(p, "github.com/") || p == "unsafe" {
 			return
 		}
-		set := x.symbols[p]
-		if set == nil {
-			set = map[string]struct{}{}
-			x.symbols[p] = set
+		if _, ok := x.symbols[p]; !ok {
 			x.byName[name] = append(x.byName[name], p)
 		}
-		for s := range syms {
-			set[s] = struct{}{}
-		}
+		x.symbols[p] = append(x.symbols[p], list)
 	}
 	// Every package the interpreter has symbols for (useSymbols), by name
 	// only: the lazily built ones are not built for this.
 	for _, names := range []map[string]string{stdlib.Names, syscall.Names} {
 		for key, list := range names {
-			add(key, strings.FieldsSeq(list))
+			add(key, list)
 		}
+	}
+	joined := func(syms map[string]reflect.Value) string {
+		return strings.Join(slices.Collect(maps.Keys(syms)), " ")
 	}
 	for _, lib := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, syscall.Symbols} {
 		for key, syms := range lib {
-			add(key, maps.Keys(syms))
+			add(key, joined(syms))
 		}
 	}
-	add(displayPath+"/display", maps.Keys(displayExports))
-	add(boardPath+"/board", maps.Keys(boardExports))
+	add(displayPath+"/display", joined(displayExports))
+	add(boardPath+"/board", joined(boardExports))
 	for _, paths := range x.byName {
 		sort.Strings(paths)
 	}
 	return x
 }
 
+// exports reports whether the package at path p exports sel.
+func (x *packageIndex) exports(p, sel string) bool {
+	for _, list := range x.symbols[p] {
+		for rest := list; rest != ""; {
+			i := strings.Index(rest, sel)
+			if i < 0 {
+				break
+			}
+			end := i + len(sel)
+			if (i == 0 || rest[i-1] == ' ') && (end == len(rest) || rest[end] == ' ') {
+				return true
+			}
+			rest = rest[end:]
+		}
+	}
+	return false
+}
+
 // lookup returns the path of the package called name that exports sel.
 func (x *packageIndex) lookup(name, sel string) (string, bool) {
 	var found []string
 	for _, p := range x.byName[name] {
-		if _, ok := x.symbols[p][sel]; ok {
+		if x.exports(p, sel) {
 			found = append(found, p)
 		}
 	}
@@ -235,11 +255,11 @@ func (x *packageIndex) lookup(name, sel string) (string, bool) {
 // members returns the exported names of the package at path p, sorted.
 func (x *packageIndex) members(p string) []string {
 	var names []string
-	for s := range x.symbols[p] {
-		names = append(names, s)
+	for _, list := range x.symbols[p] {
+		names = append(names, strings.Fields(list)...)
 	}
 	sort.Strings(names)
-	return names
+	return slices.Compact(names)
 }
 
 // names returns all package names, sorted.

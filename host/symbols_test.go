@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,33 @@ func TestLineHook(t *testing.T) {
 	mustEval(t, in, "x := 1\nfmt.Sprint(x)\n\nfor i := 0; i < 3; i++ {\n\tx++\n}\nfunc f() {}\nx")
 	if got, want := fmt.Sprint(lines), "[1 2 4 7 8]"; got != want {
 		t.Errorf("lines reported = %s, want %s (each top-level statement once, and each run of declarations)", got, want)
+	}
+}
+
+// The index matches whole exported names in its lists, prefers the usual
+// package where names collide, and lists a package's members once each.
+func TestPackageIndex(t *testing.T) {
+	x := newPackageIndex(nil, map[string]reflect.Value{"Exec": {}})
+	for _, c := range []struct {
+		name, sel, want string
+		ok              bool
+	}{
+		{"strings", "ToUpper", "strings", true},
+		{"strings", "ToUpp", "", false},  // a prefix of a name
+		{"strings", "oUpper", "", false}, // a suffix
+		{"strings", "Upper ToLower", "", false},
+		{"rand", "Intn", "math/rand", true}, // math/rand only
+		{"rand", "Prime", "crypto/rand", true},
+		{"rand", "Read", "math/rand", true}, // both: the preferred one
+		{"board", "Exec", boardPath, true},  // from a symbol map, not a name list
+		{"nosuch", "X", "", false},
+	} {
+		if got, ok := x.lookup(c.name, c.sel); got != c.want || ok != c.ok {
+			t.Errorf("lookup(%q, %q) = %q, %v; want %q, %v", c.name, c.sel, got, ok, c.want, c.ok)
+		}
+	}
+	m := x.members("os")
+	if !slices.IsSorted(m) || len(slices.Compact(slices.Clone(m))) != len(m) || !slices.Contains(m, "Getenv") {
+		t.Errorf("members(os) is not the sorted, distinct list of its names: %d names, Getenv %v", len(m), slices.Contains(m, "Getenv"))
 	}
 }
