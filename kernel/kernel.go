@@ -326,9 +326,12 @@ func (k *Kernel) handleStdin(m *Message) {
 
 // newMessage builds a message of msgType whose parent is req (nil for none).
 func (k *Kernel) newMessage(req *Message, msgType string, content any) (*Message, error) {
-	c, err := json.Marshal(content)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", msgType, err)
+	c, ok := content.(json.RawMessage) // encoded already (streamContent)
+	if !ok {
+		var err error
+		if c, err = json.Marshal(content); err != nil {
+			return nil, fmt.Errorf("encode %s: %w", msgType, err)
+		}
 	}
 	m := &Message{
 		Header: Header{

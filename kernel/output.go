@@ -26,11 +26,11 @@ type cellOutput struct {
 
 func newCellOutput(k *Kernel, req *Message, silent, allowStdin bool, count int) *cellOutput {
 	o := &cellOutput{k: k, req: req, silent: silent, allowStdin: allowStdin, count: count}
-	o.streams = newStreamSet(func(name, text string) error {
+	o.streams = newStreamSet(func(name string, text []byte) error {
 		if o.silent {
 			return nil
 		}
-		return k.publish(req, "stream", map[string]string{"name": name, "text": text})
+		return k.publish(req, "stream", streamContent(name, text))
 	})
 	return o
 }

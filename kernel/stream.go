@@ -1,7 +1,8 @@
 package kernel
 
 import (
-	"strings"
+	"bytes"
+	"encoding/json"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -19,8 +20,11 @@ const (
 // streamSet holds the stdout and stderr buffers of one cell. Writing to
 // one stream first flushes the other, so the client sees the two
 // interleaved in the order the cell wrote them.
+//
+// publish is handed the buffer itself, valid UTF-8, and must not keep it:
+// the buffer is reused once publish returns (streamContent encodes it).
 type streamSet struct {
-	publish func(name, text string) error
+	publish func(name string, text []byte) error
 
 	mu      sync.Mutex
 	buf     [2][]byte
@@ -30,7 +34,7 @@ type streamSet struct {
 
 var streamNames = [2]string{"stdout", "stderr"}
 
-func newStreamSet(publish func(name, text string) error) *streamSet {
+func newStreamSet(publish func(name string, text []byte) error) *streamSet {
 	return &streamSet{publish: publish}
 }
 
@@ -106,14 +110,69 @@ func (s *streamSet) flushLocked(i int, all bool) {
 	if n == 0 {
 		return
 	}
-	text := string(b[:n])
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
+	text := b[:n]
+	if !utf8.Valid(text) {
+		text = bytes.ToValidUTF8(text, []byte("\uFFFD"))
 	}
-	s.buf[i] = b[:copy(b, b[n:])] // text is a copy: the buffer is reused
 	if err := s.publish(streamNames[i], text); err != nil {
 		s.lastErr = err
 	}
+	s.buf[i] = b[:copy(b, b[n:])]
+}
+
+// streamContent is the JSON content of a stream message, encoded straight
+// from the buffer: json.Marshal would need the text as a string (a copy),
+// then grow its own buffer and copy the result out, three copies of each
+// message's quarter megabyte. text must be valid UTF-8.
+func streamContent(name string, text []byte) json.RawMessage {
+	const head, mid, tail = `{"name":"`, `","text":"`, `"}`
+	out := make([]byte, 0, len(head)+len(name)+len(mid)+len(tail)+len(text)+jsonEscapes(text))
+	out = append(out, head...)
+	out = appendJSONText(out, []byte(name))
+	out = append(out, mid...)
+	out = appendJSONText(out, text)
+	return append(out, tail...)
+}
+
+// jsonEscapes is how many bytes escaping adds to text in a JSON string.
+func jsonEscapes(text []byte) int {
+	n := 0
+	for _, c := range text {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++ // \" \\ \n \r \t
+		case c < 0x20:
+			n += 5 // \u00XX
+		}
+	}
+	return n
+}
+
+// appendJSONText appends text, valid UTF-8, escaped for the inside of a
+// JSON string: quotes, backslashes and control characters; all else as is.
+func appendJSONText(out, text []byte) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i, c := range text {
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		out = append(out, text[start:i]...)
+		switch c {
+		case '"', '\\':
+			out = append(out, '\\', c)
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\r':
+			out = append(out, '\\', 'r')
+		case '\t':
+			out = append(out, '\\', 't')
+		default:
+			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	return append(out, text[start:]...)
 }
 
 // incompleteTail returns the length of a UTF-8 sequence at the end of b

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -18,9 +20,9 @@ type published struct {
 
 func newPublished() *published { return &published{note: make(chan struct{}, 1<<12)} }
 
-func (p *published) publish(name, text string) error {
+func (p *published) publish(name string, text []byte) error {
 	p.mu.Lock()
-	p.msgs = append(p.msgs, name+":"+text)
+	p.msgs = append(p.msgs, name+":"+string(text))
 	p.at = append(p.at, time.Now())
 	p.mu.Unlock()
 	p.note <- struct{}{}
@@ -125,4 +127,54 @@ func TestStreamFlushesWhileCellRuns(t *testing.T) {
 		t.Errorf("published after %v: small writes must wait about flushDelay (%v) to be coalesced", d, flushDelay)
 	}
 	s.Flush()
+}
+
+// streamContent is the JSON that encoding/json would decode back into
+// the same name and text, in one allocation of the exact size.
+func TestStreamContent(t *testing.T) {
+	texts := []string{
+		"", "plain\n", `say "hi" \ bye`, "tab\tcr\rnl\n", "\x00\x01\x1f\x7f",
+		"é ü 中文 🙂", "\u2028\u2029", "</script>&<>", strings.Repeat("x\"\\\n", 1000),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		b := make([]rune, r.IntN(40))
+		for i := range b {
+			switch r.IntN(4) {
+			case 0:
+				b[i] = rune(r.IntN(0x30)) // controls, quotes, backslash's neighbours
+			case 1:
+				b[i] = '\\'
+			default:
+				b[i] = rune(r.IntN(0x11000))
+			}
+		}
+		texts = append(texts, strings.ToValidUTF8(string(b), "?"))
+	}
+	for _, text := range texts {
+		raw := streamContent("stderr", []byte(text))
+		var got struct{ Name, Text string }
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("streamContent(%q) = %s: not JSON: %v", text, raw, err)
+		}
+		if got.Name != "stderr" || got.Text != text {
+			t.Errorf("streamContent(%q) decodes to %q, %q", text, got.Name, got.Text)
+		}
+		if cap(raw) != len(raw) {
+			t.Errorf("streamContent(%q): %d bytes in a buffer of %d: the size was not counted right", text, len(raw), cap(raw))
+		}
+	}
+}
+
+func FuzzStreamContent(f *testing.F) {
+	for _, s := range []string{"", "a\"b\\c\n", "\x00\x1f", "中🙂"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+		var got struct{ Name, Text string }
+		if err := json.Unmarshal(streamContent("stdout", []byte(text)), &got); err != nil || got.Text != text {
+			t.Errorf("streamContent(%q) decodes to %q, %v", text, got.Text, err)
+		}
+	})
 }
