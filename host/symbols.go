@@ -34,7 +34,9 @@ const displayPath = "display"
 // A standard package's symbols are built the first time a cell imports it
 // (yaegi's UseLazy): building all of them at start cost 8 MiB of memory
 // and a megabyte of code run at init. Replacements given here for a
-// package not built yet are applied when it is.
+// package not built yet are applied when it is. Likewise the generic
+// sources of cmp, maps and slices are compiled when a cell first names
+// the package, not here.
 func (in *Interp) useSymbols() error {
 	if err := in.yi.Use(stdlib.Symbols); err != nil {
 		return err
