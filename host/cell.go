@@ -280,6 +280,9 @@ func (in *Interp) compileError(cell int, err error, node ast.Node) error {
 	msg := err.Error()
 	m := posError.FindStringSubmatch(msg)
 	if m == nil {
+		if e := in.inferenceGap(cell, msg, node); e != nil {
+			return e
+		}
 		return &CompileError{Msg: msg}
 	}
 	c, _ := strconv.Atoi(m[1])
@@ -295,6 +298,7 @@ func (in *Interp) compileError(cell int, err error, node ast.Node) error {
 			}
 		}
 	}
+	msg = builtinGap(genericGap(msg))
 	if c != cell {
 		return &CompileError{Msg: fmt.Sprintf("in code from an earlier cell, line %d: %s", line, msg)}
 	}

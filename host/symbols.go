@@ -2,10 +2,12 @@ package host
 
 import (
 	"fmt"
+	"go/ast"
 	"log"
 	"maps"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -272,6 +274,72 @@ func (x *packageIndex) names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// What the interpreter (yaegi v0.16) lacks of Go's generics, explained
+// where its own message would puzzle. It has part of the generic packages
+// slices, maps and cmp (no slices.Sort, Min or Max, among others); it
+// infers a type parameter only from an argument of that very type, not E
+// from S ~[]E as slices.Reverse needs, and then names a line of the
+// package's source; and it has no min, max or clear.
+var (
+	genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
+	missingGeneric  = regexp.MustCompile(`^undefined selector: (cmp|maps|slices)\.(\w+)$`)
+	noInference     = regexp.MustCompile(`^\d+:\d+: undefined type for (\w+)$`)
+)
+
+// genericGap explains an undefined function of a generic package.
+func genericGap(msg string) string {
+	m := missingGeneric.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	msg = fmt.Sprintf("%s.%s is not available in %%%%host cells: the interpreter has only part of the generic package %s", m[1], m[2], m[1])
+	if m[1] == "slices" {
+		msg += " (sort.Ints, sort.Float64s, sort.Strings and sort.Slice sort a slice)"
+	}
+	return msg
+}
+
+// inferenceGap explains a type parameter the interpreter could not infer
+// in a generic package's source, at the cell's first call of a function
+// of such a package; nil if msg is not that.
+func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
+	m := noInference.FindStringSubmatch(msg)
+	if m == nil {
+		return nil
+	}
+	e := &CompileError{Msg: fmt.Sprintf("the interpreter cannot infer the type parameter %s of a generic function of slices, maps or cmp (%%%%host cells support generics only in part): a loop does the same", m[1])}
+	if node == nil {
+		return e
+	}
+	ast.Inspect(node, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || e.Line > 0 {
+			return e.Line == 0
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && genericPackages[id.Name] {
+			if p := in.yi.FileSet().Position(call.Pos()); p.Filename == cellFile(cell) {
+				e.Line, e.Col = p.Line, p.Column
+				e.Msg = fmt.Sprintf("%s.%s: the interpreter cannot infer its type parameter %s (%%%%host cells support generics only in part): a loop does the same", id.Name, sel.Sel.Name, m[1])
+			}
+		}
+		return e.Line == 0
+	})
+	return e
+}
+
+// builtinGap explains an undefined min, max or clear.
+func builtinGap(msg string) string {
+	switch msg {
+	case "undefined: min", "undefined: max", "undefined: clear":
+		return msg + " (the built-ins min, max and clear of Go 1.21 are not available in %%host cells; math.Min and math.Max compare float64s)"
+	}
+	return msg
 }
 
 // unavailable explains why a standard package cannot be imported in

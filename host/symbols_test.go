@@ -58,6 +58,43 @@ func TestGenericPackages(t *testing.T) {
 	wantValue(t, in, "cmp.Compare(2, 1)", "1")
 }
 
+// What the interpreter lacks of generics is said in terms of the cell:
+// the line of the call, the function, and what to use instead.
+func TestGenericGaps(t *testing.T) {
+	for _, c := range []struct {
+		code string
+		line int
+		want []string
+	}{
+		{"x := []int{3, 1, 2}\nslices.Sort(x)", 2, []string{"slices.Sort is not available in %%host cells", "sort.Slice"}},
+		{"z := []int{1, 2, 3}\nslices.Reverse(z)", 2, []string{"slices.Reverse: the interpreter cannot infer its type parameter E", "a loop"}},
+		{"m := map[string]int{}\n\n_ = maps.Clone(m)", 3, []string{"maps.Clone: the interpreter cannot infer its type parameter"}},
+		{"min(3, 1)", 1, []string{"undefined: min", "min, max and clear of Go 1.21", "math.Min"}},
+		{"a := 1\nb := max(a, 2)", 2, []string{"undefined: max", "math.Max"}},
+	} {
+		in := newInterp(t)
+		_, _, err := eval(t, in, c.code)
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("Eval(%q) = %v, want a CompileError", c.code, err)
+			continue
+		}
+		if ce.Line != c.line {
+			t.Errorf("Eval(%q): error on line %d, want %d (%s)", c.code, ce.Line, c.line, ce.Msg)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(ce.Msg, w) {
+				t.Errorf("Eval(%q) = %q, want it to say %q", c.code, ce.Msg, w)
+			}
+		}
+	}
+	in := newInterp(t)
+	if m, _, _ := in.Complete("mi", 2); slices.Contains(m, "min") {
+		t.Errorf("completion offers min, which cells cannot use: %q", m)
+	}
+	wantValue(t, in, "slices.Index([]int{3, 1}, 1)", "1") // what it has still works
+}
+
 func TestUnsafeUnavailable(t *testing.T) {
 	in := newInterp(t)
 	for _, code := range []string{`import "unsafe"`, "import (\n\t\"fmt\"\n\t\"unsafe\"\n)"} {
