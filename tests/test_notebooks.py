@@ -70,6 +70,21 @@ class NotebookTests(unittest.TestCase):
             kc.stop_channels()
             km.shutdown_kernel(now=False)
 
+    def test_generics_the_interpreter_lacks_are_explained(self):
+        km, kc = start_new_kernel(kernel_name="iot")
+        try:
+            reply = kc.execute_interactive("%%host\nz := []int{1, 2}\nslices.Reverse(z)",
+                                           timeout=30, output_hook=lambda m: None)
+            self.assertEqual(reply["content"]["status"], "error")
+            tb = "\n".join(reply["content"]["traceback"])
+            # The cell's line, not line 498 of the package's source.
+            self.assertIn("line 2: slices.Reverse: the interpreter cannot infer its type parameter E", tb)
+            reply = kc.execute_interactive("%%host\nmax(1, 2)", timeout=30, output_hook=lambda m: None)
+            self.assertIn("min, max and clear of Go 1.21", reply["content"]["evalue"])
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+
     def interrupt_keeps_definitions(self, km, kc, stop, endless):
         """Define x = 41, start the endless cell, stop it with stop(), and
         check the cell ends within 2 s as KeyboardInterrupt with x kept."""
