@@ -330,7 +330,7 @@ func (c *Conn) sendMulti(msg Msg) error {
 		}
 	}
 
-	if err := c.writeBuffers(buffers); err != nil {
+	if _, err := c.writeBuffers(buffers); err != nil {
 		c.checkIO(err)
 		return err
 	}
@@ -339,14 +339,14 @@ func (c *Conn) sendMulti(msg Msg) error {
 }
 
 // writeBuffers writes bufs to the peer in one writev where the connection
-// supports it (TCP does). With a write timeout, bufs go in pieces of
-// stallChunk bytes, each with the timeout as its deadline (see
-// stallWriter).
-func (c *Conn) writeBuffers(bufs net.Buffers) error {
+// supports it (TCP does), and returns how many bytes it wrote. With a
+// write timeout, bufs go in pieces of stallChunk bytes, each with the
+// timeout as its deadline (see stallWriter).
+func (c *Conn) writeBuffers(bufs net.Buffers) (int64, error) {
 	if c.writeTimeout <= 0 {
-		_, err := bufs.WriteTo(c.rw)
-		return err
+		return bufs.WriteTo(c.rw)
 	}
+	var written int64
 	var piece net.Buffers
 	for len(bufs) > 0 {
 		piece = piece[:0]
@@ -363,11 +363,13 @@ func (c *Conn) writeBuffers(bufs net.Buffers) error {
 		}
 		c.rw.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 		p := piece // WriteTo consumes its receiver
-		if _, err := p.WriteTo(c.rw); err != nil {
-			return err
+		n, err := p.WriteTo(c.rw)
+		written += n
+		if err != nil {
+			return written, err
 		}
 	}
-	return nil
+	return written, nil
 }
 
 func (c *Conn) send(isCommand bool, body []byte, flag byte) error {
@@ -599,18 +601,9 @@ const stallChunk = 64 << 10
 // frames arrive in one or two reads of it.
 const readBufferSize = 16 << 10
 
-func (w stallWriter) Write(p []byte) (n int, err error) {
-	for len(p) > 0 {
-		k := min(len(p), stallChunk)
-		w.c.rw.SetWriteDeadline(time.Now().Add(w.c.writeTimeout))
-		m, err := w.c.rw.Write(p[:k])
-		n += m
-		if err != nil {
-			return n, err
-		}
-		p = p[k:]
-	}
-	return n, nil
+func (w stallWriter) Write(p []byte) (int, error) {
+	n, err := w.c.writeBuffers(net.Buffers{p})
+	return int(n), err
 }
 
 func (conn *Conn) notifyOnCloseError() {
