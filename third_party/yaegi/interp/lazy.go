@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"path"
 	"reflect"
+	"slices"
 	"strconv"
 
 	gen "github.com/traefik/yaegi/stdlib/generic"
@@ -80,26 +81,29 @@ func (interp *Interpreter) UseLazy(pkgs map[string]func() map[string]reflect.Val
 // it compiled first, by the same rule. A name that turns out to be a
 // variable only costs an unneeded compilation.
 func (interp *Interpreter) compileNamedSources(n ast.Node) error {
-	interp.binMu.RLock()
-	pending := len(interp.lazySrc)
-	interp.binMu.RUnlock()
-	if pending == 0 {
-		return nil
-	}
-	var names []string
-	ast.Inspect(n, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.ImportSpec:
-			if p, err := strconv.Unquote(n.Path.Value); err == nil {
-				names = append(names, p)
-			}
-		case *ast.SelectorExpr:
-			if id, ok := n.X.(*ast.Ident); ok {
-				names = append(names, id.Name)
-			}
+	var names []string // the pending sources n names, each once
+	named := func(name string) {
+		if _, ok := interp.lazySrc[name]; ok && !slices.Contains(names, name) {
+			names = append(names, name)
 		}
-		return true
-	})
+	}
+	interp.binMu.RLock()
+	if len(interp.lazySrc) > 0 {
+		ast.Inspect(n, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ImportSpec:
+				if p, err := strconv.Unquote(n.Path.Value); err == nil {
+					named(p)
+				}
+			case *ast.SelectorExpr:
+				if id, ok := n.X.(*ast.Ident); ok {
+					named(id.Name)
+				}
+			}
+			return true
+		})
+	}
+	interp.binMu.RUnlock()
 	for _, name := range names {
 		interp.binMu.Lock()
 		src, ok := interp.lazySrc[name]
