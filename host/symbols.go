@@ -284,14 +284,17 @@ func (x *packageIndex) names() []string {
 // package's source; and it has no min, max or clear.
 var (
 	genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
-	missingGeneric  = regexp.MustCompile(`^undefined selector: (cmp|maps|slices)\.(\w+)$`)
+	missingSelector = regexp.MustCompile(`^undefined selector: (\w+)\.(\w+)$`)
 	noInference     = regexp.MustCompile(`^\d+:\d+: undefined type for (\w+)$`)
 )
 
+// partialGenerics ends the explanations of the two generics gaps.
+const partialGenerics = "(%%host cells support generics only in part): a loop does the same"
+
 // genericGap explains an undefined function of a generic package.
 func genericGap(msg string) string {
-	m := missingGeneric.FindStringSubmatch(msg)
-	if m == nil {
+	m := missingSelector.FindStringSubmatch(msg)
+	if m == nil || !genericPackages[m[1]] {
 		return msg
 	}
 	msg = fmt.Sprintf("%s.%s is not available in %%%%host cells: the interpreter has only part of the generic package %s", m[1], m[2], m[1])
@@ -309,14 +312,17 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 	if m == nil {
 		return nil
 	}
-	e := &CompileError{Msg: fmt.Sprintf("the interpreter cannot infer the type parameter %s of a generic function of slices, maps or cmp (%%%%host cells support generics only in part): a loop does the same", m[1])}
+	e := &CompileError{Msg: fmt.Sprintf("the interpreter cannot infer the type parameter %s of a generic function of slices, maps or cmp %s", m[1], partialGenerics)}
 	if node == nil {
 		return e
 	}
 	ast.Inspect(node, func(n ast.Node) bool {
+		if e.Line > 0 {
+			return false // found
+		}
 		call, ok := n.(*ast.CallExpr)
-		if !ok || e.Line > 0 {
-			return e.Line == 0
+		if !ok {
+			return true
 		}
 		sel, ok := call.Fun.(*ast.SelectorExpr)
 		if !ok {
@@ -325,10 +331,10 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 		if id, ok := sel.X.(*ast.Ident); ok && genericPackages[id.Name] {
 			if p := in.yi.FileSet().Position(call.Pos()); p.Filename == cellFile(cell) {
 				e.Line, e.Col = p.Line, p.Column
-				e.Msg = fmt.Sprintf("%s.%s: the interpreter cannot infer its type parameter %s (%%%%host cells support generics only in part): a loop does the same", id.Name, sel.Sel.Name, m[1])
+				e.Msg = fmt.Sprintf("%s.%s: the interpreter cannot infer its type parameter %s %s", id.Name, sel.Sel.Name, m[1], partialGenerics)
 			}
 		}
-		return e.Line == 0
+		return true
 	})
 	return e
 }
