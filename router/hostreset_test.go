@@ -131,3 +131,26 @@ func TestHostResetAfterStuckCell(t *testing.T) {
 		t.Errorf("the board after %%hostreset: %q, %+v, %d opened; want the same board, still open", rec.stdout.String(), ce, len(opened))
 	}
 }
+
+// A session closed before its Go interpreter was needed does not build
+// one, then or when its delayed build would have begun; asked for it
+// afterwards, it says so.
+func TestCloseBeforeHostIsBuilt(t *testing.T) {
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(hostWarmDelay + 100*time.Millisecond)
+	s.hostMu.Lock()
+	built := s.host != nil
+	s.hostMu.Unlock()
+	if built {
+		t.Error("closing the session built the Go interpreter, or its delayed build still ran")
+	}
+	if in, err := s.interp(); in != nil || err == nil {
+		t.Errorf("interp() after Close = %v, %v; want an error", in, err)
+	}
+}
