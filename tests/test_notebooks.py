@@ -1,5 +1,6 @@
 """Real Jupyter clients (jupyter_client, nbclient, nbconvert) against the
 installed `iot` kernelspec."""
+import contextlib
 import os
 import shutil
 import signal
@@ -14,6 +15,18 @@ from nbclient import NotebookClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_NB = os.path.join(HERE, "testdata", "host.ipynb")
+
+
+@contextlib.contextmanager
+def iot_kernel(now=False):
+    """A started iot kernel and its client, shut down afterwards (now:
+    without asking the kernel first)."""
+    km, kc = start_new_kernel(kernel_name="iot")
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=now)
 
 
 def outputs_text(cell):
@@ -58,21 +71,16 @@ class NotebookTests(unittest.TestCase):
         self.assertEqual(outputs_text(nb.cells[2]), "144")
 
     def test_board_cell_without_board_says_how_to_connect(self):
-        km, kc = start_new_kernel(kernel_name="iot")
-        try:
+        with iot_kernel() as (km, kc):
             reply = kc.execute_interactive("print('hi')", timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error")
             self.assertEqual(reply["content"]["ename"], "NoBoardError")
             tb = "\n".join(reply["content"]["traceback"])
             self.assertIn("%connect", tb)
             self.assertIn("%%host", tb)
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=False)
 
     def test_generics_the_interpreter_lacks_are_explained(self):
-        km, kc = start_new_kernel(kernel_name="iot")
-        try:
+        with iot_kernel() as (km, kc):
             reply = kc.execute_interactive("%%host\nz := []int{1, 2}\nslices.Reverse(z)",
                                            timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error")
@@ -81,9 +89,6 @@ class NotebookTests(unittest.TestCase):
             self.assertIn("line 2: slices.Reverse: the interpreter cannot infer its type parameter E", tb)
             reply = kc.execute_interactive("%%host\nmax(1, 2)", timeout=30, output_hook=lambda m: None)
             self.assertIn("min, max and clear of Go 1.21", reply["content"]["evalue"])
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=False)
 
     def interrupt_keeps_definitions(self, km, kc, stop, endless):
         """Define x = 41, start the endless cell, stop it with stop(), and
@@ -105,8 +110,7 @@ class NotebookTests(unittest.TestCase):
         self.assertEqual(results, ["42"], "definitions did not survive the interrupt")
 
     def test_interrupt_and_restart_through_jupyter_client(self):
-        km, kc = start_new_kernel(kernel_name="iot")
-        try:
+        with iot_kernel() as (km, kc):
             self.interrupt_keeps_definitions(km, kc, km.interrupt_kernel, "for {}")
             t0 = time.monotonic()
             km.restart_kernel(now=False)
@@ -114,24 +118,17 @@ class NotebookTests(unittest.TestCase):
             kc.wait_for_ready(timeout=30)
             reply = kc.execute_interactive("%%host\nx", timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error", "x survived a restart")
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=False)
 
     def test_sigint_interrupts_the_running_cell(self):
         # What a terminal's Ctrl-C, or a client with interrupt_mode
         # "signal", sends: the cell stops, the kernel stays.
-        km, kc = start_new_kernel(kernel_name="iot")
-        try:
+        with iot_kernel(now=True) as (km, kc):
             self.interrupt_keeps_definitions(
                 km, kc, lambda: km.signal_kernel(signal.SIGINT), "time.Sleep(time.Hour)")
             # SIGINT with no cell running changes nothing.
             km.signal_kernel(signal.SIGINT)
             time.sleep(0.3)
             self.assertTrue(km.is_alive(), "SIGINT on an idle kernel ended it")
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
 
     def test_sigterm_exits_within_two_seconds(self):
         km, kc = start_new_kernel(kernel_name="iot")
