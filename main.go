@@ -1,7 +1,8 @@
-// Command iotkernel is a Jupyter kernel for MicroPython boards: cells run
-// on a board attached over a serial line, or, with %%host, as Go on this
-// computer. main.go parses flags, sets up logging and signals, and wires
-// the packages together; it holds no logic of its own.
+// Package main is the iotkernel command, a Jupyter kernel for MicroPython
+// boards: cells run on a board attached over a serial line, or, with
+// %%host, as Go on this computer. main.go parses flags, sets up logging
+// and signals, and wires the packages together; it holds no logic of its
+// own.
 //
 // Usage:
 //

@@ -1,8 +1,8 @@
-// Command boardbench measures iotkernel's board link against the line's
-// physical floor and against mpremote, the official MicroPython host tool,
-// side by side in one run, over the same emulated 115,200-baud line to the
-// same real MicroPython (the 1.25 Unix port with the transport's board
-// program; see bench/linesim).
+// Package main is the boardbench command: it measures iotkernel's board
+// link against the line's physical floor and against mpremote, the
+// official MicroPython host tool, side by side in one run, over the same
+// emulated 115,200-baud line to the same real MicroPython (the 1.25 Unix
+// port with the transport's board program; see bench/linesim).
 //
 // Cells:
 //
