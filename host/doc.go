@@ -21,8 +21,11 @@
 // Cells see the standard library's listeners, connections, http servers
 // and clients, processes, pipes and timers through wrappers that record
 // which cell opened them (track.go, tracksyms.go): an interrupt closes
-// what the interrupted cell opened, so that its blocked call returns;
-// Close closes what every cell opened. A cell blocked where no tracking
+// what the interrupted cell opened, so that its blocked call returns,
+// and whatever that cell's goroutines open afterwards (a listener bound as
+// the interrupt came) is closed as soon as it is opened; when Eval returns
+// the cell's listeners are closed and their ports free. Close closes what
+// every cell opened. A cell blocked where no tracking
 // reaches leaves the interpreter stuck: later cells fail with a
 // *StuckError, and the router replaces the interpreter (reset.go).
 //

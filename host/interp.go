@@ -367,13 +367,20 @@ func (in *Interp) Eval(ctx context.Context, code string, cellIO IO) (Result, err
 		return Result{}, err
 	}
 	for _, u := range units {
-		if err := ctx.Err(); err != nil {
-			return Result{}, err
+		err := ctx.Err()
+		if err == nil {
+			if in.isClosed() {
+				return Result{}, ErrClosed
+			}
+			err = in.evalUnit(ctx, cell, u)
 		}
-		if in.isClosed() {
-			return Result{}, ErrClosed
-		}
-		if err := in.evalUnit(ctx, cell, u); err != nil {
+		if err != nil {
+			if ctx.Err() != nil {
+				// Interrupted, maybe between two units, where no unit's
+				// watch saw it: what the cell's earlier units opened (a
+				// listener) closes as it would have inside a unit.
+				in.track.interrupt(cell)
+			}
 			return Result{}, err
 		}
 	}

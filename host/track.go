@@ -71,6 +71,10 @@ func callerTracker() *tracker {
 // concurrent use: cell goroutines call them.
 type tracker struct {
 	mu sync.Mutex
+	// closing is held while interrupt or close runs closers, so that a
+	// second interrupt of a cell (Eval's, beside its unit's watch) returns
+	// only once what the first took is closed.
+	closing sync.Mutex
 	// scopes holds, by label set, the scopes that have open resources,
 	// and the latest cell's.
 	scopes map[unsafe.Pointer]*scope
@@ -90,8 +94,9 @@ type scope struct {
 	key    unsafe.Pointer  // the label set itself
 
 	// Guarded by t.mu.
-	next uint64
-	res  map[uint64]func() // how to close each open resource
+	next    uint64
+	res     map[uint64]func() // how to close each open resource
+	stopped bool              // the cell was interrupted
 }
 
 func newTracker() *tracker {
@@ -121,9 +126,10 @@ func (t *tracker) enter(cell int) (leave func()) {
 	key := getProfLabel()
 	t.mu.Lock()
 	if s == nil {
-		if old := t.cur; old != nil && len(old.res) == 0 && t.scopes[old.key] == old {
+		if old := t.cur; old != nil && len(old.res) == 0 && !old.stopped && t.scopes[old.key] == old {
 			// Its goroutines, if any remain, get a fresh scope if they
-			// ever open something.
+			// ever open something. An interrupted cell's scope stays, so
+			// that what its goroutines open is still closed at once.
 			t.drop(old)
 		}
 		s = &scope{t: t, cell: cell, labels: labels, key: key, res: map[uint64]func(){}}
@@ -171,19 +177,24 @@ func (t *tracker) drop(s *scope) {
 
 // add registers a resource with s and returns the scope that holds it
 // (s, or the scope that replaced s for the same goroutines) and its id.
-// When the tracker is closed it closes the resource at once and returns
-// a nil scope.
+// When the tracker is closed, or the calling goroutine is one of a cell
+// that was interrupted, it closes the resource at once and returns a nil
+// scope: an interrupt can come between a call opening a resource (a
+// listener already bound) and this registration, and what the cell opens
+// then must not outlive it.
 func (s *scope) add(closeFn func()) (*scope, uint64) {
 	t := s.t
+	key := getProfLabel()
 	t.mu.Lock()
-	if t.closed {
+	if o, ok := t.scopes[s.key]; ok {
+		s = o
+	}
+	if t.closed || s.stopped && key == s.key {
 		t.mu.Unlock()
 		closeFn()
 		return nil, 0
 	}
-	if o, ok := t.scopes[s.key]; ok {
-		s = o
-	} else {
+	if _, ok := t.scopes[s.key]; !ok {
 		t.set(s)
 	}
 	s.next++
@@ -199,7 +210,7 @@ func (s *scope) remove(id uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(s.res, id)
-	if len(s.res) == 0 && s != t.cur && t.scopes[s.key] == s {
+	if len(s.res) == 0 && s != t.cur && !s.stopped && t.scopes[s.key] == s {
 		t.drop(s)
 	}
 }
@@ -234,13 +245,16 @@ func track[T any, P closingPtr[T]](t *tracker, p P) {
 }
 
 // interrupt closes what cell opened: its listeners and connections, its
-// processes (killing their process groups), its pipes and timers. Cell
-// goroutines may open more later; those stay open until Close.
+// processes (killing their process groups), its pipes and timers. What
+// the cell's goroutines open afterwards is closed as soon as it is opened.
 func (t *tracker) interrupt(cell int) {
+	t.closing.Lock()
+	defer t.closing.Unlock()
 	t.mu.Lock()
 	var fns []func()
 	for _, s := range t.scopes {
 		if s.cell == cell {
+			s.stopped = true
 			fns = append(fns, s.take()...)
 		}
 	}
@@ -264,6 +278,8 @@ func (s *scope) take() []func() {
 // is closed at once.
 func (t *tracker) close() {
 	live.Delete(t)
+	t.closing.Lock()
+	defer t.closing.Unlock()
 	t.mu.Lock()
 	t.closed = true
 	var fns []func()

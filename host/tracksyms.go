@@ -128,9 +128,15 @@ func (l *listener) Accept() (net.Conn, error) {
 	s := l.t.owner()
 	if d, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
 		d.SetDeadline(time.Time{})
-		if sc, id := s.add(func() { d.SetDeadline(time.Now()) }); sc != nil {
-			defer sc.remove(id)
+		sc, id := s.add(func() { d.SetDeadline(time.Now()) })
+		if sc == nil {
+			// The calling cell was interrupted (or the interpreter
+			// closed): as if the listener were closed, which an
+			// http.Server's accept loop ends on, where it retries after
+			// a timeout.
+			return nil, &net.OpError{Op: "accept", Net: l.Addr().Network(), Addr: l.Addr(), Err: net.ErrClosed}
 		}
+		defer sc.remove(id)
 	}
 	c, err := l.Listener.Accept()
 	if err == nil {
