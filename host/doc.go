@@ -22,12 +22,12 @@
 // and clients, processes, pipes and timers through wrappers that record
 // which cell opened them (track.go, tracksyms.go): an interrupt closes
 // what the interrupted cell opened, so that its blocked call returns,
-// and whatever that cell's goroutines open afterwards (a listener bound as
-// the interrupt came) is closed as soon as it is opened; when Eval returns
-// the cell's listeners are closed and their ports free. Close closes what
-// every cell opened. A cell blocked where no tracking
-// reaches leaves the interpreter stuck: later cells fail with a
-// *StuckError, and the router replaces the interpreter (reset.go).
+// and whatever that cell's goroutines open afterwards (a listener bound
+// as the interrupt came) is closed as soon as it is opened; when Eval
+// returns, the cell's listeners are closed and their ports free. Close
+// closes what every cell opened. A cell blocked where no tracking reaches
+// leaves the interpreter stuck: later cells fail with a *StuckError, and
+// the router replaces the interpreter (reset.go).
 //
 // What would end a compiled Go program ends only a cell, a goroutine or a
 // callback here. A panic in a goroutine a cell started, or in a cell's

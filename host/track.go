@@ -186,7 +186,8 @@ func (s *scope) add(closeFn func()) (*scope, uint64) {
 	t := s.t
 	key := getProfLabel()
 	t.mu.Lock()
-	if o, ok := t.scopes[s.key]; ok {
+	o, held := t.scopes[s.key]
+	if held {
 		s = o
 	}
 	if t.closed || s.stopped && key == s.key {
@@ -194,7 +195,7 @@ func (s *scope) add(closeFn func()) (*scope, uint64) {
 		closeFn()
 		return nil, 0
 	}
-	if _, ok := t.scopes[s.key]; !ok {
+	if !held {
 		t.set(s)
 	}
 	s.next++
