@@ -12,11 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/router"
 	"github.com/iotkernel/iotkernel/transport"
 )
@@ -58,36 +58,6 @@ func (b *stubBoard) URL() string                                { return b.url }
 func (b *stubBoard) Protocol() string                           { return "raw" }
 func (b *stubBoard) Close() error                               { return nil }
 
-// output is a kernel.Output that keeps what a cell wrote.
-type output struct {
-	mu             sync.Mutex
-	stdout, stderr bytes.Buffer
-	result         string
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (o *output) Stdout() io.Writer { return lockedWriter{&o.mu, &o.stdout} }
-func (o *output) Stderr() io.Writer { return lockedWriter{&o.mu, &o.stderr} }
-func (o *output) Result(data kernel.MIMEBundle, _ map[string]any) {
-	o.result, _ = data["text/plain"].(string)
-}
-func (o *output) Display(kernel.MIMEBundle, map[string]any, string, bool) {}
-func (o *output) ClearOutput(bool)                                        {}
-func (o *output) Input(context.Context, string, bool) (string, error) {
-	return "", kernel.ErrNoStdin
-}
-func (o *output) Silent() bool { return false }
-
 func runCellsChild() {
 	var cells []string
 	if err := json.Unmarshal([]byte(os.Getenv("IOTKERNEL_TEST_CELLS")), &cells); err != nil {
@@ -106,9 +76,10 @@ func runCellsChild() {
 	}
 	enc := json.NewEncoder(os.Stdout)
 	for _, cell := range cells {
-		out := &output{}
+		out := &kerneltest.Recorder{NoStdin: true}
 		err := sess.Execute(context.Background(), cell, out)
-		co := cellOutput{Stdout: out.stdout.String(), Stderr: out.stderr.String(), Result: out.result, Opened: opened, Resets: resets}
+		o := out.Output()
+		co := cellOutput{Stdout: o.Stdout, Stderr: o.Stderr, Result: o.Result, Opened: opened, Resets: resets}
 		var ce *kernel.CellError
 		if errors.As(err, &ce) {
 			co.Error = ce.Name + ": " + ce.Value

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
@@ -33,13 +34,13 @@ func localSession(t *testing.T) *Session {
 // run executes a cell that must succeed and returns its stdout and result.
 func run(t *testing.T, s *Session, cell string) (stdout, result string) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &kerneltest.Recorder{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.Execute(ctx, cell, rec); err != nil {
-		t.Fatalf("cell %q: %v (stderr %q)", cell, err, rec.stderr.String())
+		t.Fatalf("cell %q: %v (stderr %q)", cell, err, rec.Output().Stderr)
 	}
-	return rec.stdout.String(), rec.result
+	return rec.Output().Stdout, rec.Output().Result
 }
 
 func complete(s *Session, code string) kernel.Completion {
@@ -192,9 +193,9 @@ func TestBoardInspect(t *testing.T) {
 func TestBoardQueriesWaitForIdle(t *testing.T) {
 	s := localSession(t)
 	run(t, s, "import time\nsensor_value = 42")
-	done := make(chan *recorder)
+	done := make(chan *kerneltest.Recorder)
 	go func() {
-		rec := &recorder{}
+		rec := &kerneltest.Recorder{}
 		s.Execute(context.Background(), "for i in range(3):\n    print('tick', i)\n    time.sleep(0.3)", rec)
 		done <- rec
 	}()
@@ -215,7 +216,7 @@ func TestBoardQueriesWaitForIdle(t *testing.T) {
 		t.Errorf("completion waited %v for the running cell; it must answer at once", d)
 	}
 	rec := <-done
-	if got, want := rec.stdout.String(), "tick 0\ntick 1\ntick 2\n"; got != want {
+	if got, want := rec.Output().Stdout, "tick 0\ntick 1\ntick 2\n"; got != want {
 		t.Errorf("the running cell printed %q, want %q", got, want)
 	}
 	if c := complete(s, "sens"); !slices.Equal(c.Matches, []string{"sensor_value"}) {

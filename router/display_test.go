@@ -10,13 +10,14 @@ import (
 
 	"github.com/iotkernel/iotkernel/boardpy"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // mimeRecorder keeps every display's whole bundle and id, and the result's.
 type mimeRecorder struct {
-	recorder
+	kerneltest.Recorder
 	mu       sync.Mutex
 	bundles  []kernel.MIMEBundle
 	ids      []string
@@ -28,14 +29,14 @@ func (r *mimeRecorder) Display(data kernel.MIMEBundle, md map[string]any, id str
 	r.mu.Lock()
 	r.bundles, r.ids, r.updates = append(r.bundles, data), append(r.ids, id), append(r.updates, update)
 	r.mu.Unlock()
-	r.recorder.Display(data, md, id, update)
+	r.Recorder.Display(data, md, id, update)
 }
 
 func (r *mimeRecorder) Result(data kernel.MIMEBundle, md map[string]any) {
 	r.mu.Lock()
 	r.resultMB = data
 	r.mu.Unlock()
-	r.recorder.Result(data, md)
+	r.Recorder.Result(data, md)
 }
 
 // TestBoardDisplayBundles checks on the Unix port what the transcripts

@@ -61,7 +61,7 @@ func TestParallelBoardVanishes(t *testing.T) {
 	if ce == nil || ce.Name != "BoardError" || !strings.HasPrefix(ce.Value, "1 of 3 boards failed: b (") {
 		t.Errorf("parallel cell where b vanishes: error %v, want BoardError for b", ce)
 	}
-	shown := strings.Join(rec.displays, "\n")
+	shown := strings.Join(rec.Output().Displays, "\n")
 	for _, want := range []string{"── a (socket://a.fake:1) ── ok", "a ran", "── b (socket://b.fake:1) ── error: ", "b vanishes", "── c (socket://c.fake:1) ── ok", "c ran"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("b vanishes: no %q in\n%s", want, shown)
@@ -77,8 +77,8 @@ func TestParallelBoardVanishes(t *testing.T) {
 		t.Errorf("cell on b after it vanished: %v, want NoBoardError", ce)
 	}
 	rec, _ = runCell(t, s, context.Background(), "%boards")
-	if !regexp.MustCompile(`(?m)^  b +socket://b\.fake:1 +.+ +gone$`).MatchString(rec.stdout.String()) {
-		t.Errorf("%%boards after b vanished:\n%s", rec.stdout.String())
+	if !regexp.MustCompile(`(?m)^  b +socket://b\.fake:1 +.+ +gone$`).MatchString(rec.Output().Stdout) {
+		t.Errorf("%%boards after b vanished:\n%s", rec.Output().Stdout)
 	}
 }
 
@@ -95,8 +95,8 @@ func TestBackgroundBoardVanishes(t *testing.T) {
 		t.Errorf("board b: %v", ce)
 	}
 	rec, _ := runCell(t, s, context.Background(), "%bg")
-	if !regexp.MustCompile(`\[\d+\] +a +error: `).MatchString(rec.stdout.String()) {
-		t.Errorf("%%bg after the board vanished:\n%s", rec.stdout.String())
+	if !regexp.MustCompile(`\[\d+\] +a +error: `).MatchString(rec.Output().Stdout) {
+		t.Errorf("%%bg after the board vanished:\n%s", rec.Output().Stdout)
 	}
 }
 
@@ -107,12 +107,12 @@ func TestSameLinkTwice(t *testing.T) {
 		t.Errorf("second connection to a's link: %v, want %q", ce, want)
 	}
 	// The same name again replaces the board.
-	if rec, ce := runCell(t, s, context.Background(), "%connect --as a socket://a.fake:1"); ce != nil || rec.stdout.String() != "Connected to a @ socket://a.fake:1\n" {
-		t.Errorf("reconnecting a: %q, %v", rec.stdout.String(), ce)
+	if rec, ce := runCell(t, s, context.Background(), "%connect --as a socket://a.fake:1"); ce != nil || rec.Output().Stdout != "Connected to a @ socket://a.fake:1\n" {
+		t.Errorf("reconnecting a: %q, %v", rec.Output().Stdout, ce)
 	}
 	rec, _ := runCell(t, s, context.Background(), "%boards")
-	if n := strings.Count(rec.stdout.String(), "socket://a.fake:1"); n != 1 {
-		t.Errorf("%%boards lists a's link %d times:\n%s", n, rec.stdout.String())
+	if n := strings.Count(rec.Output().Stdout, "socket://a.fake:1"); n != 1 {
+		t.Errorf("%%boards lists a's link %d times:\n%s", n, rec.Output().Stdout)
 	}
 }
 

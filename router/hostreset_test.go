@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport"
 )
 
@@ -34,9 +35,9 @@ func (b *stubBoard) Protocol() string                           { return "raw" }
 func (b *stubBoard) Close() error                               { b.closed = true; return nil }
 
 // runCell executes one cell and returns what it wrote and its error.
-func runCell(t *testing.T, s *Session, ctx context.Context, cell string) (*recorder, *kernel.CellError) {
+func runCell(t *testing.T, s *Session, ctx context.Context, cell string) (*kerneltest.Recorder, *kernel.CellError) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &kerneltest.Recorder{}
 	err := s.Execute(ctx, cell, rec)
 	if err == nil {
 		return rec, nil
@@ -106,8 +107,8 @@ func TestHostResetAfterStuckCell(t *testing.T) {
 	if ce != nil {
 		t.Fatal(ce)
 	}
-	if want := "A fresh Go interpreter is ready; lost 4 Go definitions: f, kept, wg, x. The board and %store are untouched.\n"; rec.stdout.String() != want {
-		t.Errorf("%%hostreset said %q, want %q", rec.stdout.String(), want)
+	if want := "A fresh Go interpreter is ready; lost 4 Go definitions: f, kept, wg, x. The board and %store are untouched.\n"; rec.Output().Stdout != want {
+		t.Errorf("%%hostreset said %q, want %q", rec.Output().Stdout, want)
 	}
 
 	if l, err := net.Listen("tcp", addr); err != nil {
@@ -116,19 +117,19 @@ func TestHostResetAfterStuckCell(t *testing.T) {
 		l.Close()
 	}
 	rec, ce = runCell(t, s, bg, "%%host\n1 + 1")
-	if ce != nil || rec.result != "2" {
-		t.Errorf("a cell after %%hostreset: result %q, error %+v; want 2", rec.result, ce)
+	if ce != nil || rec.Output().Result != "2" {
+		t.Errorf("a cell after %%hostreset: result %q, error %+v; want 2", rec.Output().Result, ce)
 	}
 	if _, ce = runCell(t, s, bg, "%%host\nx"); ce == nil || !strings.Contains(ce.Value, "undefined: x") {
 		t.Errorf("x after %%hostreset: %+v, want undefined", ce)
 	}
 	rec, ce = runCell(t, s, bg, "%%host\n%store -r kept\nkept")
-	if ce != nil || rec.result != `kept` {
-		t.Errorf("%%store -r after %%hostreset: result %q, error %+v", rec.result, ce)
+	if ce != nil || rec.Output().Result != `kept` {
+		t.Errorf("%%store -r after %%hostreset: result %q, error %+v", rec.Output().Result, ce)
 	}
 	rec, ce = runCell(t, s, bg, "print('hi')")
-	if ce != nil || rec.stdout.String() != "board ok\n" || len(opened) != 1 || opened[0].closed {
-		t.Errorf("the board after %%hostreset: %q, %+v, %d opened; want the same board, still open", rec.stdout.String(), ce, len(opened))
+	if ce != nil || rec.Output().Stdout != "board ok\n" || len(opened) != 1 || opened[0].closed {
+		t.Errorf("the board after %%hostreset: %q, %+v, %d opened; want the same board, still open", rec.Output().Stdout, ce, len(opened))
 	}
 }
 

@@ -69,8 +69,8 @@ func TestParallelOverSerialLines(t *testing.T) {
 	if ce != nil {
 		t.Fatalf("a b c: %v", ce)
 	}
-	if len(rec.displays) != 4 {
-		t.Fatalf("%d displays, want 3 panes and the summary", len(rec.displays))
+	if len(rec.Output().Displays) != 4 {
+		t.Fatalf("%d displays, want 3 panes and the summary", len(rec.Output().Displays))
 	}
 	t.Logf("a b c at once: %v (%.2fx the slowest alone)", total, total.Seconds()/slowest.Seconds())
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
@@ -38,12 +39,12 @@ func TestParallelInterrupt(t *testing.T) {
 	s := realSession(t, "a", "b", "c")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(500*time.Millisecond, cancel)
-	rec := &recorder{}
+	rec := &kerneltest.Recorder{}
 	err := s.Execute(ctx, "%%board a b c\nimport time\nprint('start', name)\nwhile True:\n    time.sleep(0.01)", rec)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted %%%%board cell: error %v, want context.Canceled", err)
 	}
-	shown := strings.Join(rec.displays, "\n")
+	shown := strings.Join(rec.Output().Displays, "\n")
 	for _, n := range []string{"a", "b", "c"} {
 		if !strings.Contains(shown, fmt.Sprintf("── %s (local) ── interrupted", n)) {
 			t.Errorf("board %s not shown interrupted:\n%s", n, shown)
@@ -57,7 +58,7 @@ func TestParallelInterrupt(t *testing.T) {
 	if ce != nil {
 		t.Fatalf("after the interrupt: %v", ce)
 	}
-	shown = strings.Join(rec.displays, "\n")
+	shown = strings.Join(rec.Output().Displays, "\n")
 	for _, n := range []string{"a", "b", "c"} {
 		if !strings.Contains(shown, fmt.Sprintf("Out: '%s'", n)) {
 			t.Errorf("board %s lost its variables:\n%s", n, shown)
@@ -76,8 +77,8 @@ func TestParallelTime(t *testing.T) {
 	if ce != nil {
 		t.Fatal(ce)
 	}
-	if n := len(rec.displays); n != 4 {
-		t.Fatalf("%d displays, want 3 panes and a summary:\n%s", n, strings.Join(rec.displays, "\n"))
+	if n := len(rec.Output().Displays); n != 4 {
+		t.Fatalf("%d displays, want 3 panes and a summary:\n%s", n, strings.Join(rec.Output().Displays, "\n"))
 	}
 	t.Logf("three boards sleeping 0.3, 0.5 and 0.7 s: the cell took %.3f s (%.2fx the slowest)", total.Seconds(), total.Seconds()/0.7)
 }
@@ -87,7 +88,7 @@ func TestGoBoardCallInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
-	err := s.Execute(ctx, "%%host\nout, err := board.Exec(\"a\", \"while True:\\n    pass\")\nfmt.Println(\"returned:\", err)", &recorder{})
+	err := s.Execute(ctx, "%%host\nout, err := board.Exec(\"a\", \"while True:\\n    pass\")\nfmt.Println(\"returned:\", err)", &kerneltest.Recorder{})
 	if err == nil {
 		t.Fatal("interrupted board.Exec: the cell did not fail")
 	}
@@ -96,8 +97,8 @@ func TestGoBoardCallInterrupted(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rec, ce := runCell(t, s, ctx, "%%host\nv, err := board.Eval(\"a\", \"name\")\nfmt.Println(v, err)")
-	if ce != nil || rec.stdout.String() != "a <nil>\n" {
-		t.Errorf("board.Eval after the interrupt: %q, %v", rec.stdout.String(), ce)
+	if ce != nil || rec.Output().Stdout != "a <nil>\n" {
+		t.Errorf("board.Eval after the interrupt: %q, %v", rec.Output().Stdout, ce)
 	}
 }
 
@@ -112,7 +113,7 @@ func BenchmarkEvalVsCell(b *testing.B) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if err := s.Execute(ctx, "%connect -q --as a local", &recorder{}); err != nil {
+	if err := s.Execute(ctx, "%connect -q --as a local", &kerneltest.Recorder{}); err != nil {
 		b.Fatal(err)
 	}
 	g := goBoards{s}
@@ -128,7 +129,7 @@ func BenchmarkEvalVsCell(b *testing.B) {
 	})
 	b.Run("Cell", func(b *testing.B) {
 		for b.Loop() {
-			if err := s.Execute(ctx, "1+1", &recorder{}); err != nil {
+			if err := s.Execute(ctx, "1+1", &kerneltest.Recorder{}); err != nil {
 				b.Fatal(err)
 			}
 		}

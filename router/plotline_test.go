@@ -10,13 +10,14 @@ import (
 
 	"github.com/iotkernel/iotkernel/bench/linesim"
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
 // timedDisplays is a recorder that also keeps when each display came and
 // the SVG it carried.
 type timedDisplays struct {
-	recorder
+	kerneltest.Recorder
 	dmu   sync.Mutex
 	times []time.Time
 	svgs  []string
@@ -28,7 +29,7 @@ func (r *timedDisplays) Display(data kernel.MIMEBundle, md map[string]any, id st
 	svg, _ := data["image/svg+xml"].(string)
 	r.svgs = append(r.svgs, svg)
 	r.dmu.Unlock()
-	r.recorder.Display(data, md, id, update)
+	r.Recorder.Display(data, md, id, update)
 }
 
 // A %%plot cell printing 2,000 readings over an emulated 115200-baud line
@@ -55,7 +56,7 @@ func TestPlotOverSlowLine(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := s.Execute(ctx, "%connect -q serial://"+line.Path, &recorder{}); err != nil {
+	if err := s.Execute(ctx, "%connect -q serial://"+line.Path, &kerneltest.Recorder{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -72,7 +73,7 @@ print("end")`, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.stdout.String(); got != "start\nhalf way\nend\n" {
+	if got := rec.Output().Stdout; got != "start\nhalf way\nend\n" {
 		t.Errorf("text output %q, want the three text lines", got)
 	}
 	// 2,000 lines of about 7 bytes take 1.2 s or more at 11,520 bytes/s.
@@ -130,13 +131,13 @@ func BenchmarkPlotLineRate(b *testing.B) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if err := s.Execute(ctx, "%connect -q serial://"+line.Path, &recorder{}); err != nil {
+	if err := s.Execute(ctx, "%connect -q serial://"+line.Path, &kerneltest.Recorder{}); err != nil {
 		b.Fatal(err)
 	}
 	const body = "for i in range(2000):\n    print(i % 50, -(i % 7))"
 	run := func(code string) time.Duration {
 		start := time.Now()
-		if err := s.Execute(ctx, code, &recorder{}); err != nil {
+		if err := s.Execute(ctx, code, &kerneltest.Recorder{}); err != nil {
 			b.Fatal(err)
 		}
 		return time.Since(start)

@@ -1,23 +1,21 @@
 package router
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/tools/txtar"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport/realboard"
 )
 
@@ -69,74 +67,6 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-// recorder is a kernel.Output that keeps what a cell produced.
-type recorder struct {
-	mu             sync.Mutex
-	stdout, stderr bytes.Buffer
-	result         string
-	displays       []string
-	displayIDs     []string // the display id of each of displays
-	answers        []string
-	prompts        []string
-	noStdin        bool
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (r *recorder) Stdout() io.Writer { return lockedWriter{&r.mu, &r.stdout} }
-func (r *recorder) Stderr() io.Writer { return lockedWriter{&r.mu, &r.stderr} }
-func (r *recorder) Result(data kernel.MIMEBundle, _ map[string]any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.result, _ = data["text/plain"].(string)
-}
-func (r *recorder) Display(data kernel.MIMEBundle, _ map[string]any, id string, update bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	text, _ := data["text/plain"].(string)
-	if update {
-		// An update replaces the display shown under id; the transcript
-		// keeps the last state, as the notebook shows it.
-		for i := len(r.displayIDs) - 1; i >= 0; i-- {
-			if r.displayIDs[i] == id {
-				r.displays[i] = text
-				return
-			}
-		}
-		if n := len(r.displays); n > 0 && id == "" {
-			r.displays[n-1] = text
-			return
-		}
-	}
-	r.displays = append(r.displays, text)
-	r.displayIDs = append(r.displayIDs, id)
-}
-func (r *recorder) ClearOutput(bool) {}
-func (r *recorder) Input(ctx context.Context, prompt string, _ bool) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.noStdin {
-		return "", kernel.ErrNoStdin
-	}
-	r.prompts = append(r.prompts, prompt)
-	if len(r.answers) == 0 {
-		return "", errors.New("the transcript has no answer for this input prompt")
-	}
-	a := r.answers[0]
-	r.answers = r.answers[1:]
-	return a, nil
-}
-func (r *recorder) Silent() bool { return false }
-
 func runTranscript(t *testing.T, file string) {
 	ar, err := txtar.ParseFile(file)
 	if err != nil {
@@ -180,29 +110,30 @@ func runTranscript(t *testing.T, file string) {
 		for ; j < len(ar.Files) && ar.Files[j].Name != "cell"; j++ {
 			want[ar.Files[j].Name] = &ar.Files[j]
 		}
-		rec := &recorder{}
+		rec := &kerneltest.Recorder{}
 		if in, ok := want["input"]; ok {
-			rec.answers = strings.Split(strings.TrimSuffix(string(in.Data), "\n"), "\n")
+			rec.Answers = strings.Split(strings.TrimSuffix(string(in.Data), "\n"), "\n")
 		}
-		_, rec.noStdin = want["nostdin"]
+		_, rec.NoStdin = want["nostdin"]
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		execErr := s.Execute(ctx, cell, rec)
 		cancel()
 
+		out := rec.Output()
 		got := map[string]string{
-			"stdout":  rec.stdout.String(),
-			"stderr":  rec.stderr.String(),
-			"result":  rec.result,
-			"display": strings.Join(rec.displays, "\n"),
+			"stdout":  out.Stdout,
+			"stderr":  out.Stderr,
+			"result":  out.Result,
+			"display": strings.Join(out.Displays, "\n"),
 			"error":   "",
 		}
 		if _, ok := want["input"]; ok {
-			prompts := strings.Join(rec.prompts, "\n") + "\n"
+			prompts := strings.Join(out.Prompts, "\n") + "\n"
 			if w := string(want["prompts"].Data); prompts != w {
 				t.Errorf("%s: cell:\n%s\nprompts = %q, want %q", file, cell, prompts, w)
 			}
-			if len(rec.answers) > 0 {
-				t.Errorf("%s: cell:\n%s\nanswers not asked for: %q", file, cell, rec.answers)
+			if len(out.Unanswered) > 0 {
+				t.Errorf("%s: cell:\n%s\nanswers not asked for: %q", file, cell, out.Unanswered)
 			}
 		}
 		if got["display"] != "" {

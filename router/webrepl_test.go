@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/iotkernel/iotkernel/kernel"
+	"github.com/iotkernel/iotkernel/kernel/kerneltest"
 	"github.com/iotkernel/iotkernel/transport"
 	"github.com/iotkernel/iotkernel/transport/boardprog"
 	"github.com/iotkernel/iotkernel/transport/realboard"
@@ -22,19 +23,19 @@ import (
 // askRecorder is a recorder that also notes whether each input was asked
 // as a password.
 type askRecorder struct {
-	*recorder
+	*kerneltest.Recorder
 	password []bool
 }
 
 func (r *askRecorder) Input(ctx context.Context, prompt string, password bool) (string, error) {
 	r.password = append(r.password, password)
-	return r.recorder.Input(ctx, prompt, password)
+	return r.Recorder.Input(ctx, prompt, password)
 }
 
 // execute runs a cell and returns its recorder and error.
 func execute(t *testing.T, s *Session, cell string, answers ...string) (*askRecorder, error) {
 	t.Helper()
-	rec := &askRecorder{recorder: &recorder{answers: answers}}
+	rec := &askRecorder{Recorder: &kerneltest.Recorder{Answers: answers}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return rec, s.Execute(ctx, cell, rec)
@@ -82,11 +83,11 @@ func TestWebREPLConnect(t *testing.T) {
 	}
 
 	rec, err = execute(t, s, "%connect garden")
-	if err != nil || rec.stdout.String() != "Connected to garden @ "+wb.URL+"\n" {
-		t.Fatalf("%%connect garden: %v, stdout %q", err, rec.stdout.String())
+	if err != nil || rec.Output().Stdout != "Connected to garden @ "+wb.URL+"\n" {
+		t.Fatalf("%%connect garden: %v, stdout %q", err, rec.Output().Stdout)
 	}
-	if rec, err = execute(t, s, "x = 6 * 7\nx"); err != nil || rec.result != "42" {
-		t.Fatalf("cell: %v, result %q", err, rec.result)
+	if rec, err = execute(t, s, "x = 6 * 7\nx"); err != nil || rec.Output().Result != "42" {
+		t.Fatalf("cell: %v, result %q", err, rec.Output().Result)
 	}
 
 	src := filepath.Join(work, "host.bin")
@@ -102,8 +103,8 @@ func TestWebREPLConnect(t *testing.T) {
 	if back, _ := os.ReadFile(filepath.Join(work, "back.bin")); !bytes.Equal(back, blob) {
 		t.Errorf("the copy back holds %d bytes, not the %d sent", len(back), len(blob))
 	}
-	if rec, err = execute(t, s, "import os\nos.stat('board.bin')[6]"); err != nil || rec.result != "65536" {
-		t.Errorf("the board's file: %v, size %q", err, rec.result)
+	if rec, err = execute(t, s, "import os\nos.stat('board.bin')[6]"); err != nil || rec.Output().Result != "65536" {
+		t.Errorf("the board's file: %v, size %q", err, rec.Output().Result)
 	}
 
 	// No password anywhere: the notebook asks, as a password. The board
@@ -116,11 +117,11 @@ func TestWebREPLConnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%%connect with a typed password: %v", err)
 	}
-	if len(rec.prompts) != 1 || len(rec.password) != 1 || !rec.password[0] {
-		t.Errorf("prompts %q, password flags %v: want one password prompt", rec.prompts, rec.password)
+	if len(rec.Output().Prompts) != 1 || len(rec.password) != 1 || !rec.password[0] {
+		t.Errorf("prompts %q, password flags %v: want one password prompt", rec.Output().Prompts, rec.password)
 	}
-	if rec, err = execute(t, s, "print('typed in')"); err != nil || rec.stdout.String() != "typed in\n" {
-		t.Errorf("cell after a typed password: %v, %q", err, rec.stdout.String())
+	if rec, err = execute(t, s, "print('typed in')"); err != nil || rec.Output().Stdout != "typed in\n" {
+		t.Errorf("cell after a typed password: %v, %q", err, rec.Output().Stdout)
 	}
 
 	// The board loses power mid-cell: BoardResetError, as on a serial
@@ -133,8 +134,8 @@ func TestWebREPLConnect(t *testing.T) {
 	}
 	_, port, _ := strings.Cut(wb.Addr, ":")
 	realboard.WebREPL(t, "garden1", prog, atoiT(t, port))
-	if rec, err = execute(t, s, "print('back')"); err != nil || rec.stdout.String() != "back\n" {
-		t.Errorf("cell after the board came back: %v, %q", err, rec.stdout.String())
+	if rec, err = execute(t, s, "print('back')"); err != nil || rec.Output().Stdout != "back\n" {
+		t.Errorf("cell after the board came back: %v, %q", err, rec.Output().Stdout)
 	}
 }
 
