@@ -145,15 +145,10 @@ func (b *Board) rawPacing() (int, time.Duration) {
 // uploadRaw sends the cell in plain raw mode.
 func (b *Board) uploadRaw(ctx context.Context, c *conn, src []byte, out, errw io.Writer) (*scanner, error) {
 	msg := append(src[:len(src):len(src)], ctrlD)
-	if len(msg) <= b.opts.InputBuffer {
-		if err := c.write(msg); err != nil {
+	if err := b.writePaced(ctx, c, msg); err != nil {
+		if err != ctx.Err() {
 			return nil, b.linkError("send cell", err)
 		}
-		return newScanner(phaseOK, out, errw), nil
-	}
-	chunk, every := b.rawPacing()
-	next := time.Now()
-	cancelled := func() (*scanner, error) {
 		// Ctrl-C at the raw prompt clears the input line: the cell
 		// never runs and nothing comes back.
 		if err := c.write([]byte{ctrlC}); err != nil {
@@ -161,9 +156,23 @@ func (b *Board) uploadRaw(ctx context.Context, c *conn, src []byte, out, errw io
 		}
 		return nil, &ExecError{Type: "KeyboardInterrupt", Value: "interrupted while sending the cell; it did not run", Traceback: []string{}}
 	}
+	return newScanner(phaseOK, out, errw), nil
+}
+
+// writePaced writes msg to the board for a reader that does not
+// acknowledge (plain raw mode, or a running cell's input()): at once when
+// the board's input buffer holds it, else in chunks paced by rawPacing.
+// When ctx is done between chunks it stops and returns ctx.Err(), having
+// written part of msg; a write's failure is returned as it is.
+func (b *Board) writePaced(ctx context.Context, c *conn, msg []byte) error {
+	if len(msg) <= b.opts.InputBuffer {
+		return c.write(msg)
+	}
+	chunk, every := b.rawPacing()
+	next := time.Now()
 	for i := 0; i < len(msg); i += chunk {
 		if ctx.Err() != nil {
-			return cancelled()
+			return ctx.Err()
 		}
 		if wait := time.Until(next); wait > 0 {
 			t := time.NewTimer(wait)
@@ -171,16 +180,16 @@ func (b *Board) uploadRaw(ctx context.Context, c *conn, src []byte, out, errw io
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return cancelled()
+				return ctx.Err()
 			}
 		}
 		// No catching up after a late timer: a burst could overflow.
 		next = time.Now().Add(every)
 		if err := c.write(msg[i:min(i+chunk, len(msg))]); err != nil {
-			return nil, b.linkError("send cell", err)
+			return err
 		}
 	}
-	return newScanner(phaseOK, out, errw), nil
+	return nil
 }
 
 // uploadPaste sends the cell in raw-paste mode under the board's flow

@@ -88,16 +88,16 @@ func (b *Board) defineInput(ctx context.Context) error {
 // result reader of the cell that asks.
 func (b *Board) answer(ctx context.Context, cio IO, prompt string) error {
 	if cio.Input == nil {
-		return b.input(noInput + errNoInput)
+		return b.input(ctx, noInput+errNoInput)
 	}
 	text, err := cio.Input(ctx, prompt)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil // the reader sends Ctrl-C once this returns
 	case err != nil:
-		return b.input(noInput + typeable(err.Error()))
+		return b.input(ctx, noInput+typeable(err.Error()))
 	}
-	return b.input(typeable(text))
+	return b.input(ctx, typeable(text))
 }
 
 // typeable makes text safe to type on a board's console: control
@@ -116,8 +116,12 @@ func typeable(s string) string {
 // ends the line there). The caller holds the turn: only the result reader
 // of the running cell calls it. text must hold no line end and none of
 // the raw REPL's control bytes (Ctrl-A to Ctrl-E), which would end or
-// interrupt the cell.
-func (b *Board) input(text string) error {
+// interrupt the cell. A line longer than the board's input buffer is
+// typed at the pace of the line, as a plain raw upload is: the board's
+// readline echoes each byte, and a micro:bit's 64-byte UART buffer would
+// drop what came faster. When ctx is done while it types, the rest is not
+// typed, and the reader's Ctrl-C ends the cell.
+func (b *Board) input(ctx context.Context, text string) error {
 	for i := 0; i < len(text); i++ {
 		if c := text[i]; (c >= ctrlA && c <= ctrlE) || c == '\r' || c == '\n' {
 			return fmt.Errorf("board %s: input holds control byte 0x%02x: %w", b.url, c, ErrReservedByte)
@@ -127,7 +131,7 @@ func (b *Board) input(text string) error {
 	if c == nil {
 		return fmt.Errorf("board %s: %w", b.url, ErrNotConnected)
 	}
-	if err := c.write([]byte(text + "\r")); err != nil {
+	if err := b.writePaced(ctx, c, []byte(text+"\r")); err != nil && err != ctx.Err() {
 		return b.linkError("send input", err)
 	}
 	return nil

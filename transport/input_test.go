@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/iotkernel/iotkernel/transport/boardtest"
 )
@@ -127,6 +128,39 @@ func TestInput(t *testing.T) {
 	}
 }
 
+// TestInputLongAnswerNoLoss types an answer longer than the board's
+// 64-byte input buffer, on a board that reads no faster than the line
+// delivers: paced, it arrives whole. The control, a host that believes
+// the buffer is big, loses part of it, so the fake can tell.
+func TestInputLongAnswerNoLoss(t *testing.T) {
+	answer := strings.Repeat("0123456789abcdef", 12) // 192 bytes
+	for _, c := range []struct {
+		name     string
+		buffer   int
+		wantLoss bool
+	}{{"paced", 64, false}, {"unpaced control", 1 << 20, true}} {
+		ib := &inputBoard{}
+		cfg := boardtest.Config{RawPaste: true, InputBuffer: 64, ConsumeRate: boardtest.LineRate115200, Handler: ib.handle}
+		opts := testOptions()
+		opts.InputBuffer = c.buffer
+		b, fb, _ := openFake(t, cfg, 0, opts)
+		var out bytes.Buffer
+		// A line that lost its end is never read: the deadline interrupts.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := b.Run(ctx, "x = input('long? ')", IO{Stdout: &out, Input: func(context.Context, string) (string, error) {
+			return answer, nil
+		}})
+		cancel()
+		lost := fb.Stats().Dropped
+		switch {
+		case c.wantLoss && lost == 0:
+			t.Errorf("%s: no byte dropped: the fake's buffer does not overflow", c.name)
+		case !c.wantLoss && (err != nil || out.String() != "got "+answer+"\n" || lost != 0):
+			t.Errorf("%s: cell printed %q, err %v, %d bytes dropped; want the whole answer", c.name, out.String(), err, lost)
+		}
+	}
+}
+
 // TestInputFilterAtEveryChunking feeds a prompt and an echo split at
 // every byte.
 func TestInputFilterAtEveryChunking(t *testing.T) {
@@ -147,7 +181,7 @@ func TestInputFilterAtEveryChunking(t *testing.T) {
 func TestInputRefusesControlBytes(t *testing.T) {
 	b, _, _ := openFake(t, boardtest.Config{}, 0, testOptions())
 	for _, text := range []string{"a\rb", "a\nb", "\x03", "\x04"} {
-		if err := b.input(text); !errors.Is(err, ErrReservedByte) {
+		if err := b.input(context.Background(), text); !errors.Is(err, ErrReservedByte) {
 			t.Errorf("input(%q) = %v, want ErrReservedByte", text, err)
 		}
 	}
