@@ -371,7 +371,7 @@ func (in *Interp) panicError(cell int, value any, trace []string) error {
 	if n := len(frames); n > 0 && frames[n-1].cell == cell {
 		frames[n-1].fn = "<cell>"
 	}
-	pe := &PanicError{Value: fmt.Sprint(value)}
+	pe := &PanicError{Value: panicText(value)}
 	for _, f := range frames {
 		where := "cell"
 		if f.cell != cell {

@@ -262,14 +262,24 @@ func TestExit(t *testing.T) {
 	mustEval(t, in, `kept := "yes"`)
 	_, rec, err := eval(t, in, "fmt.Println(\"before\")\nos.Exit(3)\nfmt.Println(\"after\")")
 	var ee *ExitError
-	if !errors.As(err, &ee) || ee.Code != 3 {
-		t.Fatalf("os.Exit(3): err = %v, want ExitError 3", err)
+	if !errors.As(err, &ee) || ee.Code != 3 || ee.Func != "os.Exit" {
+		t.Fatalf("os.Exit(3): err = %#v, want ExitError 3 from os.Exit", err)
 	}
 	if got := rec.stdout.String(); got != "before\n" {
 		t.Errorf("stdout = %q", got)
 	}
 	if got := ee.Error(); got != "exit status 3" {
 		t.Errorf("Error() = %q", got)
+	}
+	wantValue(t, in, `kept`, "yes")
+	// syscall.Exit, which skips even deferred calls, would end the process
+	// on the spot: it ends the cell as os.Exit does.
+	_, rec, err = eval(t, in, "fmt.Println(\"before\")\nsyscall.Exit(4)\nfmt.Println(\"after\")")
+	if !errors.As(err, &ee) || ee.Code != 4 || ee.Func != "syscall.Exit" {
+		t.Fatalf("syscall.Exit(4): err = %#v, want ExitError 4 from syscall.Exit", err)
+	}
+	if got := rec.stdout.String(); got != "before\n" {
+		t.Errorf("syscall.Exit: stdout = %q", got)
 	}
 	wantValue(t, in, `kept`, "yes")
 }
@@ -531,6 +541,11 @@ func TestPanic(t *testing.T) {
 		{`panic(fmt.Errorf("wrapped: %w", io.EOF))`, "wrapped: EOF", []string{"line 1"}},
 		{"f := 1\n_ = f\nfunc() {\n\tpanic(\"lit\")\n}()", "lit", []string{"cell, line 4, in func", "cell, line 3, in <cell>"}},
 		{"y := func() int { panic(\"in define\") }()\n_ = y", "in define", []string{"cell, line 1, in func", "cell, line 1, in <cell>"}},
+		// What the interpreter meets as reflect's complaints, worded as Go's.
+		{"var p *int\n*p = 1", "runtime error: invalid memory address or nil pointer dereference (the interpreter's words: reflect: call of reflect.Value.Set on zero Value)", []string{"line 2"}},
+		{"type T struct{ X int }\nvar q *T\nfmt.Println(q.X)", "runtime error: invalid memory address or nil pointer dereference", []string{"line 3"}},
+		{"var f func()\nf()", "runtime error: invalid memory address or nil pointer dereference (the interpreter's words: reflect.Value.Call: call of nil function)", []string{"line 2"}},
+		{"var s []int\ns[3] = 1", "runtime error: index out of range (the interpreter's words: reflect: slice index out of range)", []string{"line 2"}},
 	}
 	for _, tt := range tests {
 		_, rec, err := eval(t, in, tt.code)

@@ -92,10 +92,11 @@ func (e *CompileError) Error() string {
 	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
 }
 
-// ExitError reports that a cell called os.Exit (or log.Fatal). The
-// kernel keeps running; only the cell ends.
+// ExitError reports that a cell called os.Exit (or log.Fatal, which
+// calls it) or syscall.Exit. The kernel keeps running; only the cell ends.
 type ExitError struct {
 	Code int
+	Func string // the function called: "os.Exit" or "syscall.Exit"
 }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
@@ -159,6 +160,7 @@ type run struct {
 	parked    chan struct{} // closed when the interrupted goroutine stopped touching the interpreter
 	exited    bool
 	exitCode  int
+	exitFunc  string // what the cell called to exit (ExitError.Func)
 }
 
 type resultValue struct {
@@ -469,7 +471,7 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 	stopWatch()
 
 	in.mu.Lock()
-	cancelled, exited, code, trace := r.cancelled, r.exited, r.exitCode, in.trace
+	cancelled, exited, code, exitFunc, trace := r.cancelled, r.exited, r.exitCode, r.exitFunc, in.trace
 	in.mu.Unlock()
 	if cancelled {
 		select {
@@ -499,7 +501,7 @@ func (in *Interp) execute(ctx context.Context, cell int, prog *interp.Program) e
 	in.run = nil
 	in.mu.Unlock()
 	if exited {
-		return &ExitError{Code: code}
+		return &ExitError{Code: code, Func: exitFunc}
 	}
 	var p interp.Panic
 	if errors.As(err, &p) {
@@ -588,10 +590,13 @@ func (in *Interp) afterRun() {
 }
 
 // exit is os.Exit for cells: it ends the calling goroutine, never the process.
-func (in *Interp) exit(code int) {
+func (in *Interp) exit(code int) { in.exitVia("os.Exit", code) }
+
+// exitVia ends the cell that called fn(code) instead of the kernel.
+func (in *Interp) exitVia(fn string, code int) {
 	in.mu.Lock()
 	if r := in.run; r != nil {
-		r.exited, r.exitCode = true, code
+		r.exited, r.exitCode, r.exitFunc = true, code, fn
 	}
 	in.mu.Unlock()
 	runtime.Goexit()

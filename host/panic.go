@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,6 +39,26 @@ func recursionValue(depth int, where string) string {
 	return v
 }
 
+// panicText is a panic's value as Go itself would word it. The
+// interpreter runs cells through reflect, so a nil pointer, a nil func or
+// an index out of range in a cell reaches it as reflect's complaint (a
+// zero Value, an index out of range in reflect): the cell's author wrote
+// Go and is shown Go's runtime error, with the interpreter's words after
+// it. Other values are shown as fmt prints them.
+func panicText(value any) string {
+	s := fmt.Sprint(value)
+	var ve *reflect.ValueError
+	err, _ := value.(error)
+	switch {
+	case errors.As(err, &ve) && ve.Kind == reflect.Invalid,
+		s == "reflect.Value.Call: call of nil function":
+		return "runtime error: invalid memory address or nil pointer dereference (the interpreter's words: " + s + ")"
+	case s == "reflect: slice index out of range", s == "reflect: array index out of range", s == "reflect: string index out of range":
+		return "runtime error: index out of range (the interpreter's words: " + s + ")"
+	}
+	return s
+}
+
 // goPanic receives the panics that yaegi recovered in goroutines started
 // by cells and in cells' functions called by compiled code on goroutines
 // of its own. It shows them on the stderr of the cell running now, else of
@@ -67,9 +88,9 @@ func (in *Interp) goPanic(p interp.GoPanic) {
 	where := placeName(cell, line, current)
 	var b strings.Builder
 	if p.Callback {
-		fmt.Fprintf(&b, "panic in a function that Go code called on a goroutine of its own (the function is at %s): %v\n", where, p.Value)
+		fmt.Fprintf(&b, "panic in a function that Go code called on a goroutine of its own (the function is at %s): %s\n", where, panicText(p.Value))
 	} else {
-		fmt.Fprintf(&b, "panic in a goroutine started at %s: %v\n", where, p.Value)
+		fmt.Fprintf(&b, "panic in a goroutine started at %s: %s\n", where, panicText(p.Value))
 	}
 	if src != "" {
 		fmt.Fprintf(&b, "    %s\n", src)

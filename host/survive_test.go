@@ -37,6 +37,14 @@ func TestGoroutinePanicIsReported(t *testing.T) {
 		t.Errorf("stderr of the last cell = %q, want it to start with %q", got, want)
 	}
 	wantValue(t, in, `kept`, "yes")
+
+	// A nil pointer in a goroutine is reported in Go's words.
+	_, nilp := mustEval(t, in, "go func() {\n\tvar p *int\n\t*p = 1\n}()")
+	waitFor(t, "the report", func() bool { return strings.Contains(nilp.stderr.String(), "\n") })
+	want = "panic in a goroutine started at line 1 of this cell: runtime error: invalid memory address or nil pointer dereference ("
+	if got := nilp.stderr.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("stderr of a nil pointer's goroutine = %q, want it to start with %q", got, want)
+	}
 }
 
 func TestAfterFuncPanicIsReported(t *testing.T) {

@@ -30,7 +30,7 @@ const (
 const displayPath = "display"
 
 // useSymbols loads the standard library, with the symbols that would reach
-// outside the cell (the process's stdio, os.Exit, an uninterruptible
+// outside the cell (the process's stdio, os.Exit and syscall.Exit, an uninterruptible
 // Sleep, the process-wide logger) replaced by ones bound to in.
 //
 // A standard package's symbols are built the first time a cell imports it
@@ -106,6 +106,9 @@ func (in *Interp) useSymbols() error {
 			"Stderr": reflect.ValueOf(&stderr).Elem(),
 			"Stdin":  reflect.ValueOf(&stdinR).Elem(),
 			"Exit":   reflect.ValueOf(in.exit),
+		},
+		"syscall/syscall": {
+			"Exit": reflect.ValueOf(func(code int) { in.exitVia("syscall.Exit", code) }),
 		},
 		"time/time": {
 			"Sleep": reflect.ValueOf(in.sleep),

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,7 @@ func cellError(err error) error {
 	case errors.As(err, &compile):
 		return &kernel.CellError{Name: "CompileError", Value: compile.Error(), Traceback: []string{compile.Error()}}
 	case errors.As(err, &exit):
-		msg := fmt.Sprintf("os.Exit(%d) was called; the kernel keeps running", exit.Code)
+		msg := fmt.Sprintf("%s(%d) was called; the kernel keeps running", cmp.Or(exit.Func, "os.Exit"), exit.Code)
 		return &kernel.CellError{Name: "Exit", Value: msg, Traceback: []string{msg}}
 	case errors.Is(err, kernel.ErrNoStdin):
 		return &kernel.CellError{Name: "StdinNotAllowed", Value: err.Error(), Traceback: []string{err.Error()}}
