@@ -476,6 +476,9 @@ func (in *Interp) importPackage(ctx context.Context, cell int, name, p string, l
 	}
 	prog, err := in.compile(node)
 	if err != nil {
+		if e := notImportable(p, line, err); e != nil {
+			return e
+		}
 		return in.compileError(cell, err, nil)
 	}
 	if err := in.execute(ctx, cell, prog); err != nil {

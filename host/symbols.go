@@ -351,6 +351,29 @@ func builtinGap(msg string) string {
 	return msg
 }
 
+// notImportable explains an import of a package the interpreter has no
+// symbols for, or returns nil when err (yaegi's, compiling the import) is
+// another one. Cells cannot import source packages: yaegi would look for
+// the source under GOPATH only for a program that lives there, so it says
+// "not in GOPATH" or "unable to find source", which tells a cell's author
+// nothing.
+func notImportable(p string, line int, err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "not in GOPATH") && !strings.Contains(msg, "unable to find source") {
+		return nil
+	}
+	var why string
+	switch first, _, _ := strings.Cut(p, "/"); {
+	case p == "C":
+		why = `import "C" (cgo) is not available in %%host cells: the interpreter runs Go source and cannot call C`
+	case strings.Contains(first, "."):
+		why = fmt.Sprintf("package %q is not available in %%%%host cells: cells import the standard library, display and board, not modules (a program that needs %s can run with %%%%bash: go run)", p, p)
+	default:
+		why = fmt.Sprintf("package %q is not available in %%%%host cells: cells import the standard library the interpreter has symbols for (Go 1.22's), display and board, and %s is not among them", p, p)
+	}
+	return &CompileError{Line: line, Msg: why}
+}
+
 // unavailable explains why a standard package cannot be imported in
 // cells, or returns nil. Without it yaegi looks for the package's source
 // in GOPATH and says it found none.

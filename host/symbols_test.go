@@ -107,6 +107,29 @@ func TestUnsafeUnavailable(t *testing.T) {
 	wantValue(t, in, `1 + 1`, "2")
 }
 
+// TestUnknownImports checks that a package the interpreter has no
+// symbols for gets a message that says so, on the import's line, not
+// yaegi's search of GOPATH.
+func TestUnknownImports(t *testing.T) {
+	in := newInterp(t)
+	for _, c := range []struct{ code, want string }{
+		{`import "C"`, `import "C" (cgo) is not available in %%host cells`},
+		{"x := 1\nimport \"github.com/x/y\"", `package "github.com/x/y" is not available in %%host cells: cells import the standard library, display and board, not modules (a program that needs github.com/x/y can run with %%bash: go run)`},
+		{`import "iter"`, `package "iter" is not available in %%host cells: cells import the standard library the interpreter has symbols for (Go 1.22's), display and board, and iter is not among them`},
+		{`import "nosuchpkg"`, `package "nosuchpkg" is not available`},
+	} {
+		_, _, err := eval(t, in, c.code)
+		var ce *CompileError
+		wantLine := strings.Count(c.code, "\n") + 1
+		if !errors.As(err, &ce) || !strings.HasPrefix(ce.Msg, c.want) || ce.Line != wantLine {
+			t.Errorf("Eval(%q) = %#v, want a CompileError on line %d starting %q", c.code, err, wantLine, c.want)
+		}
+	}
+	// What it has imports as before.
+	mustEval(t, in, "import \"os/exec\"\nimport \"slices\"")
+	wantValue(t, in, `slices.Index([]string{"a", exec.ErrNotFound.Error()}, "a")`, "0")
+}
+
 // The types cells see in place of the standard ones have all their
 // methods.
 func TestTrackedTypesHaveEveryMethod(t *testing.T) {
