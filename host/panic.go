@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,9 +45,14 @@ func recursionValue(depth int, where string) string {
 // an index out of range in a cell reaches it as reflect's complaint (a
 // zero Value, an index out of range in reflect): the cell's author wrote
 // Go and is shown Go's runtime error, with the interpreter's words after
-// it. Other values are shown as fmt prints them.
+// it. The interpreter's position of a failed type assertion ("cell3/
+// cell.go:2:6: ") goes: the traceback names the line. Other values are
+// shown as fmt prints them.
 func panicText(value any) string {
 	s := fmt.Sprint(value)
+	if m := cellPosPrefix.FindString(s); m != "" && strings.HasPrefix(s[len(m):], "interface conversion: ") {
+		return s[len(m):]
+	}
 	var ve *reflect.ValueError
 	err, _ := value.(error)
 	switch {
@@ -58,6 +64,10 @@ func panicText(value any) string {
 	}
 	return s
 }
+
+// cellPosPrefix is a position in a cell's file, as yaegi starts some of
+// its messages with.
+var cellPosPrefix = regexp.MustCompile(`^cell\d+/cell\.go:\d+:\d+: `)
 
 // goPanic receives the panics that yaegi recovered in goroutines started
 // by cells and in cells' functions called by compiled code on goroutines
