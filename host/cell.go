@@ -298,7 +298,7 @@ func (in *Interp) compileError(cell int, err error, node ast.Node) error {
 			}
 		}
 	}
-	msg = builtinGap(genericGap(msg))
+	msg = genericGap(msg)
 	if c != cell {
 		return &CompileError{Msg: fmt.Sprintf("in code from an earlier cell, line %d: %s", line, msg)}
 	}

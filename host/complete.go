@@ -20,13 +20,11 @@ import (
 
 func isKeyword(s string) bool { return token.Lookup(s).IsKeyword() }
 
-// universe holds Go's predeclared identifiers that cells can use: not
-// the built-ins clear, max and min of Go 1.21, which the interpreter lacks
-// (see builtinGap).
+// universe holds Go's predeclared identifiers that cells can use.
 const universe = "any bool byte comparable complex64 complex128 error float32 float64 " +
 	"int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr " +
 	"true false iota nil " +
-	"append cap close complex copy delete imag len make new panic print println real recover"
+	"append cap clear close complex copy delete imag len make max min new panic print println real recover"
 
 func isUniverse(s string) bool {
 	for _, u := range strings.Fields(universe) {

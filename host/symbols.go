@@ -284,7 +284,8 @@ func (x *packageIndex) names() []string {
 // slices, maps and cmp (no slices.Sort, Min or Max, among others); it
 // infers a type parameter only from an argument of that very type, not E
 // from S ~[]E as slices.Reverse needs, and then names a line of the
-// package's source; and it has no min, max or clear.
+// package's source. (The built-ins min, max and clear of Go 1.21 it has
+// from a patch: third_party/yaegi/interp/builtin121.go.)
 var (
 	genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
 	missingSelector = regexp.MustCompile(`^undefined selector: (\w+)\.(\w+)$`)
@@ -340,15 +341,6 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 		return true
 	})
 	return e
-}
-
-// builtinGap explains an undefined min, max or clear.
-func builtinGap(msg string) string {
-	switch msg {
-	case "undefined: min", "undefined: max", "undefined: clear":
-		return msg + " (the built-ins min, max and clear of Go 1.21 are not available in %%host cells; math.Min and math.Max compare float64s)"
-	}
-	return msg
 }
 
 // notImportable explains an import of a package the interpreter has no

@@ -69,8 +69,6 @@ func TestGenericGaps(t *testing.T) {
 		{"x := []int{3, 1, 2}\nslices.Sort(x)", 2, []string{"slices.Sort is not available in %%host cells", "sort.Slice"}},
 		{"z := []int{1, 2, 3}\nslices.Reverse(z)", 2, []string{"slices.Reverse: the interpreter cannot infer its type parameter E", "a loop"}},
 		{"m := map[string]int{}\n\n_ = maps.Clone(m)", 3, []string{"maps.Clone: the interpreter cannot infer its type parameter"}},
-		{"min(3, 1)", 1, []string{"undefined: min", "min, max and clear of Go 1.21", "math.Min"}},
-		{"a := 1\nb := max(a, 2)", 2, []string{"undefined: max", "math.Max"}},
 	} {
 		in := newInterp(t)
 		_, _, err := eval(t, in, c.code)
@@ -89,9 +87,6 @@ func TestGenericGaps(t *testing.T) {
 		}
 	}
 	in := newInterp(t)
-	if m, _, _ := in.Complete("mi", 2); slices.Contains(m, "min") {
-		t.Errorf("completion offers min, which cells cannot use: %q", m)
-	}
 	wantValue(t, in, "slices.Index([]int{3, 1}, 1)", "1") // what it has still works
 }
 
@@ -105,6 +100,39 @@ func TestUnsafeUnavailable(t *testing.T) {
 		}
 	}
 	wantValue(t, in, `1 + 1`, "2")
+}
+
+// TestBuiltinsOfGo121 checks min, max and clear in cells (a patch of the
+// interpreter, third_party/yaegi/interp/builtin121.go) and that
+// completion offers them.
+func TestBuiltinsOfGo121(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "a, b := 3, 1\ntemps := []float64{21.5, 19.25, 23}")
+	wantValue(t, in, "min(a, b)", "1")
+	wantValue(t, in, "max(a, 2, b)", "3")
+	wantValue(t, in, "min(temps[0], temps[1], temps[2])", "19.25")
+	wantValue(t, in, `max("esp32", "microbit")`, "microbit")
+	wantValue(t, in, "min(a, 2.0)", "2") // an untyped constant takes a's type
+	mustEval(t, in, "const limit = max(10, 2.5)")
+	wantValue(t, in, "limit", "10")
+	wantValue(t, in, "math.IsNaN(max(math.NaN(), 1))", "true")
+	mustEval(t, in, "seen := map[string]int{\"a\": 1, \"b\": 2}\nclear(seen)\nbuf := []byte(\"abc\")\nclear(buf)")
+	wantValue(t, in, "len(seen)", "0")
+	wantValue(t, in, "buf", "[0 0 0]")
+	for _, c := range []struct{ code, want string }{
+		{"x := 1\ny := 2.5\n_ = min(x, y)", "mismatched types int and float64 in call to min"},
+		{"_ = max([]int{1})", "[]int cannot be ordered"},
+		{"clear(3)", "is not a map or slice"},
+	} {
+		_, _, err := eval(t, in, c.code)
+		var ce *CompileError
+		if !errors.As(err, &ce) || !strings.Contains(ce.Msg, c.want) {
+			t.Errorf("Eval(%q) = %v, want a CompileError saying %q", c.code, err, c.want)
+		}
+	}
+	if m, _, _ := in.Complete("mi", 2); !slices.Contains(m, "min") {
+		t.Errorf("completion of mi = %q, want min among them", m)
+	}
 }
 
 // TestUnknownImports checks that a package the interpreter has no

@@ -50,6 +50,8 @@ func init() {
 	constBltn[bltnAlignof] = alignof
 	constBltn[bltnOffsetof] = offsetof
 	constBltn[bltnSizeof] = sizeof
+	constBltn[bltnMin] = minConst // iotkernel: builtin121.go
+	constBltn[bltnMax] = maxConst
 }
 
 // cfg generates a control flow graph (CFG) from AST (wiring successors in AST)

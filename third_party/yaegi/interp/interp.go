@@ -438,10 +438,13 @@ const (
 	bltnClose    = "close"
 	bltnComplex  = "complex"
 	bltnImag     = "imag"
+	bltnClear    = "clear" // iotkernel: Go 1.21's clear, min and max (builtin121.go)
 	bltnCopy     = "copy"
 	bltnDelete   = "delete"
 	bltnLen      = "len"
 	bltnMake     = "make"
+	bltnMax      = "max"
+	bltnMin      = "min"
 	bltnNew      = "new"
 	bltnOffsetof = "unsafe.Offsetof"
 	bltnPanic    = "panic"
@@ -493,10 +496,13 @@ func initUniverse() *scope {
 		bltnClose:   {kind: bltnSym, builtin: _close},
 		bltnComplex: {kind: bltnSym, builtin: _complex},
 		bltnImag:    {kind: bltnSym, builtin: _imag},
+		bltnClear:   {kind: bltnSym, builtin: _clear},
 		bltnCopy:    {kind: bltnSym, builtin: _copy},
 		bltnDelete:  {kind: bltnSym, builtin: _delete},
 		bltnLen:     {kind: bltnSym, builtin: _len},
 		bltnMake:    {kind: bltnSym, builtin: _make},
+		bltnMax:     {kind: bltnSym, builtin: _max},
+		bltnMin:     {kind: bltnSym, builtin: _min},
 		bltnNew:     {kind: bltnSym, builtin: _new},
 		bltnPanic:   {kind: bltnSym, builtin: _panic},
 		bltnPrint:   {kind: bltnSym, builtin: _print},
