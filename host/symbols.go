@@ -279,21 +279,18 @@ func (x *packageIndex) names() []string {
 	return names
 }
 
-// What the interpreter (yaegi v0.16) lacks of Go's generics, explained
-// where its own message would puzzle. It has part of the generic packages
-// slices, maps and cmp (no slices.Sort, Min or Max, among others); it
-// infers a type parameter only from an argument of that very type, not E
-// from S ~[]E as slices.Reverse needs, and then names a line of the
-// package's source. (The built-ins min, max and clear of Go 1.21 it has
-// from a patch: third_party/yaegi/interp/builtin121.go.)
+// What the interpreter (yaegi v0.16, patched) lacks of Go's generics,
+// explained where its own message would puzzle. Of the generic packages it
+// has slices (but for what sorts or searches: Sort, Min, Max,
+// BinarySearch...), maps and cmp. A type parameter that no argument gives
+// (slices.Index(nil, 1)) it reports at a line of the package's source.
+// (Inference from constraints and the built-ins min, max and clear it has
+// from patches: third_party/yaegi/README.md.)
 var (
 	genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
 	missingSelector = regexp.MustCompile(`^undefined selector: (\w+)\.(\w+)$`)
 	noInference     = regexp.MustCompile(`^\d+:\d+: undefined type for (\w+)$`)
 )
-
-// partialGenerics ends the explanations of the two generics gaps.
-const partialGenerics = "(%%host cells support generics only in part): a loop does the same"
 
 // genericGap explains an undefined function of a generic package.
 func genericGap(msg string) string {
@@ -302,7 +299,10 @@ func genericGap(msg string) string {
 		return msg
 	}
 	msg = fmt.Sprintf("%s.%s is not available in %%%%host cells: the interpreter has only part of the generic package %s", m[1], m[2], m[1])
-	if m[1] == "slices" {
+	switch {
+	case m[1] == "slices" && (strings.HasPrefix(m[2], "Min") || strings.HasPrefix(m[2], "Max")):
+		msg += " (a loop with the built-ins min and max finds the least or greatest element)"
+	case m[1] == "slices":
 		msg += " (sort.Ints, sort.Float64s, sort.Strings and sort.Slice sort a slice)"
 	}
 	return msg
@@ -316,7 +316,7 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 	if m == nil {
 		return nil
 	}
-	e := &CompileError{Msg: fmt.Sprintf("the interpreter cannot infer the type parameter %s of a generic function of slices, maps or cmp %s", m[1], partialGenerics)}
+	e := &CompileError{Msg: fmt.Sprintf("cannot infer the type parameter %s of a generic function of slices, maps or cmp from the arguments: pass typed values (not nil)", m[1])}
 	if node == nil {
 		return e
 	}
@@ -335,7 +335,7 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 		if id, ok := sel.X.(*ast.Ident); ok && genericPackages[id.Name] {
 			if p := in.yi.FileSet().Position(call.Pos()); p.Filename == cellFile(cell) {
 				e.Line, e.Col = p.Line, p.Column
-				e.Msg = fmt.Sprintf("%s.%s: the interpreter cannot infer its type parameter %s %s", id.Name, sel.Sel.Name, m[1], partialGenerics)
+				e.Msg = fmt.Sprintf("%s.%s: cannot infer its type parameter %s from the arguments: pass typed values (not nil), or give the types, as in %s.%s[[]int]", id.Name, sel.Sel.Name, m[1], id.Name, sel.Sel.Name)
 			}
 		}
 		return true

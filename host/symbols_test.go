@@ -67,8 +67,9 @@ func TestGenericGaps(t *testing.T) {
 		want []string
 	}{
 		{"x := []int{3, 1, 2}\nslices.Sort(x)", 2, []string{"slices.Sort is not available in %%host cells", "sort.Slice"}},
-		{"z := []int{1, 2, 3}\nslices.Reverse(z)", 2, []string{"slices.Reverse: the interpreter cannot infer its type parameter E", "a loop"}},
-		{"m := map[string]int{}\n\n_ = maps.Clone(m)", 3, []string{"maps.Clone: the interpreter cannot infer its type parameter"}},
+		{"x := []int{3, 1, 2}\n_ = slices.Max(x)", 2, []string{"slices.Max is not available in %%host cells", "built-ins min and max"}},
+		{"\n_ = slices.Index(nil, 1)", 2, []string{"slices.Index: cannot infer its type parameter S from the arguments", "not nil"}},
+		{"z := []int{1}\nvar c = slices.Clone(z)", 2, []string{"cannot be initialised with a call of a generic function", "declare it with :="}},
 	} {
 		in := newInterp(t)
 		_, _, err := eval(t, in, c.code)
@@ -88,6 +89,35 @@ func TestGenericGaps(t *testing.T) {
 	}
 	in := newInterp(t)
 	wantValue(t, in, "slices.Index([]int{3, 1}, 1)", "1") // what it has still works
+}
+
+// TestGenericsInferred checks the generic functions of slices and maps
+// whose type parameters only the constraints give (S ~[]E: E from S),
+// which the interpreter inferred from a patch on, and generic functions
+// of the cell's own.
+func TestGenericsInferred(t *testing.T) {
+	in := newInterp(t)
+	mustEval(t, in, "z := []int{1, 2, 3}\nslices.Reverse(z)\ntype IDs []string\nids := IDs{\"b\", \"a\"}\nslices.Reverse(ids)")
+	wantValue(t, in, "z", "[3 2 1]")
+	wantValue(t, in, "ids", "[a b]")
+	// At top level too: the result has the inferred type.
+	mustEval(t, in, "m := map[string]int{\"a\": 1}\nm2 := maps.Clone(m)\nm2[\"b\"] = 2\nc := slices.Clone(z)\nc[0] = 9")
+	wantValue(t, in, "len(m)", "1") // a clone, not m itself
+	wantValue(t, in, "len(m2)", "2")
+	wantValue(t, in, "z[0]", "3")
+	wantValue(t, in, "slices.Equal([]int{1, 2}, []int{1, 2})", "true")
+	wantValue(t, in, "slices.Equal([]int{1, 2}, []int{1, 3})", "false")
+	wantValue(t, in, `slices.Insert([]string{"a", "c"}, 1, "b")`, "[a b c]")
+	wantValue(t, in, "more := []int{7, 8}\nslices.Insert([]int{1}, 1, more...)", "[1 7 8]")
+	wantValue(t, in, "slices.Concat([]int{1}, []int{2, 3})", "[1 2 3]")
+	wantValue(t, in, "slices.Compact([]int{1, 1, 2})", "[1 2]")
+	wantValue(t, in, `slices.Index(strings.Fields("x y z"), "y")`, "1")
+	wantValue(t, in, "maps.Equal(m, map[string]int{\"a\": 1})", "true")
+	mustEval(t, in, "func Map[T, U any](xs []T, f func(T) U) []U {\n\tvar out []U\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}")
+	wantValue(t, in, "Map([]int{1, 2}, func(i int) string { return fmt.Sprint(i * 10) })", "[10 20]")
+	mustEval(t, in, "func Sum[N int | float64](xs ...N) N {\n\tvar s N\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}")
+	wantValue(t, in, "Sum(1, 2, 3)", "6")
+	wantValue(t, in, "Sum(1.5, 2)", "3.5")
 }
 
 func TestUnsafeUnavailable(t *testing.T) {

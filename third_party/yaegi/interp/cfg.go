@@ -945,12 +945,20 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 			case funcT:
 				// A function indexed by a type means an instantiated generic function.
 				c1 := n.child[1]
-				if !c1.isType(sc) {
+				if !c1.isType(sc) && !isSubstitutedType(c1, sc) {
 					n.typ = t
 					return
 				}
-				g, found, err := genAST(sc, t.node.anc, []*itype{c1.typ})
-				if err != nil {
+				// iotkernel: type parameters after the one given are
+				// inferred from the constraints (Grow[S] gives E from
+				// S ~[]E), and an error is reported, not shadowed.
+				var lt []*itype
+				if lt, err = inferTypesFromCall(sc, t.node.anc, nil, false, []*itype{c1.typ}); err != nil {
+					return
+				}
+				var g *node
+				var found bool
+				if g, found, err = genAST(sc, t.node.anc, lt); err != nil {
 					return
 				}
 				if !found {
@@ -1114,8 +1122,13 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 				for _, c := range c0.child[1:] {
 					lt = append(lt, c.typ)
 				}
-				g, found, err := genAST(sc, fun, lt)
-				if err != nil {
+				// iotkernel: as for an index expression above.
+				if lt, err = inferTypesFromCall(sc, fun, n.child[1:], n.action == aCallSlice, lt); err != nil {
+					return
+				}
+				var g *node
+				var found bool
+				if g, found, err = genAST(sc, fun, lt); err != nil {
 					return
 				}
 				if !found {
@@ -1290,8 +1303,12 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 					var types []*itype
 					var found bool
 
+					if err = inGlobalVarDecl(n); err != nil {
+						break
+					}
+
 					// Infer type parameter from function call arguments.
-					if types, err = inferTypesFromCall(sc, fun, n.child[1:]); err != nil {
+					if types, err = inferTypesFromCall(sc, fun, n.child[1:], n.action == aCallSlice, nil); err != nil {
 						break
 					}
 					// Generate an instantiated AST from the generic function one.
@@ -2514,6 +2531,39 @@ func getDefault(n *node) int {
 func isBinType(v reflect.Value) bool { return v.IsValid() && v.Kind() == reflect.Ptr && v.IsNil() }
 
 // isType returns true if node refers to a type definition, false otherwise.
+// inGlobalVarDecl returns an error if the call n of a generic function
+// initialises a package-level variable. iotkernel: the interpreter left
+// such a variable at its zero value, silently (var n = len(Clone(x)) was
+// 0); until that is mended, the declaration is refused.
+func inGlobalVarDecl(n *node) error {
+	for a := n.anc; a != nil; a = a.anc {
+		switch a.kind {
+		case funcDecl, funcLit:
+			return nil
+		case varDecl:
+			if a.anc != nil && a.anc.kind == fileStmt {
+				return n.cfgErrorf("a package-level var cannot be initialised with a call of a generic function here (the interpreter would leave it zero): declare it with := or assign it in a statement")
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// isSubstitutedType reports whether n is a type that genAST put in place
+// of a type parameter in an instance of a generic function (Grow[S] in
+// the instance of slices.Concat for []int reads Grow[[]int]): an
+// identifier named as its type, which no variable of that name shadows.
+// iotkernel: isType does not know these, so f[S] inside a generic body
+// was taken for an index, not an instantiation.
+func isSubstitutedType(n *node, sc *scope) bool {
+	if n.kind != identExpr || n.typ == nil || n.ident != n.typ.id() {
+		return false
+	}
+	sym, _, ok := sc.lookup(n.ident)
+	return !ok || sym.kind == typeSym
+}
+
 func (n *node) isType(sc *scope) bool {
 	switch n.kind {
 	case arrayType, chanType, chanTypeRecv, chanTypeSend, funcType, interfaceType, mapType, structType:

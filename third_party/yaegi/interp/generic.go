@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"reflect"
 	"strings"
 	"sync/atomic"
 )
@@ -208,97 +209,283 @@ func copyNode(n, anc *node, recursive bool) *node {
 	return nod
 }
 
-func inferTypesFromCall(sc *scope, fun *node, args []*node) ([]*itype, error) {
+// inferTypesFromCall infers the type arguments of a call of the generic
+// function fun with the arguments args (spread: the last one is passed as
+// f(x...)), in the order of the function's type parameters, the first
+// ones given by explicit (f[T](...), or an instantiation f[T] without a
+// call and without args). It stops at the first type parameter it cannot
+// infer, which genAST then reports.
+//
+// iotkernel: inference by type parameter name, in the order Go does it:
+// from the typed arguments, then from the core types of the constraints
+// (S ~[]E and S bound to []int give E int), then from the default types of
+// untyped constant arguments, then from the constraints again. yaegi
+// v0.16.1 appended the types it met argument by argument, so it inferred
+// nothing from a constraint (slices.Reverse, maps.Clone) and took a
+// parameter list such as (s1, s2 S) for one argument.
+func inferTypesFromCall(sc *scope, fun *node, args []*node, spread bool, explicit []*itype) ([]*itype, error) {
+	names, bound, err := inferBindings(sc, fun, args, spread, explicit)
+	if err != nil {
+		return nil, err
+	}
+	types := make([]*itype, 0, len(names))
+	for _, name := range names {
+		t := bound[name]
+		if t == nil {
+			break
+		}
+		types = append(types, t)
+	}
+	return types, nil
+}
+
+// inferBindings does the work of inferTypesFromCall: it returns the names
+// of fun's type parameters, in order, and the types inferred for them.
+func inferBindings(sc *scope, fun *node, args []*node, spread bool, explicit []*itype) ([]string, map[string]*itype, error) {
 	ftn := fun.typ.node
-	// Fill the map of parameter types, indexed by type param ident.
-	paramTypes := map[string]*itype{}
+	// The type parameters are those of fun's declaration: look their
+	// names up where it was declared, not where it is called (inside the
+	// instance of another generic function, E may name that one's E).
+	callerSc := sc
+	if fun.scope != nil {
+		sc = fun.scope
+	}
+	var names []string
+	constraints := map[string]*itype{}
 	for _, c := range ftn.child[0].child {
 		typ, err := nodeType(fun.interp, sc, c.lastChild())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, cc := range c.child[:len(c.child)-1] {
-			paramTypes[cc.ident] = typ
+			names = append(names, cc.ident)
+			constraints[cc.ident] = typ
 		}
 	}
 
-	var inferTypes func(*itype, *itype) ([]*itype, error)
-	inferTypes = func(param, input *itype) ([]*itype, error) {
+	bound := map[string]*itype{}
+	for i, t := range explicit {
+		if i < len(names) {
+			bound[names[i]] = t
+		}
+	}
+	var unify func(param, input *itype)
+	unify = func(param, input *itype) {
+		if param == nil || input == nil {
+			return
+		}
+		if param.cat == genericT || param.cat == nilT {
+			if _, ok := constraints[param.name]; ok {
+				if bound[param.name] == nil {
+					bound[param.name] = input
+				}
+				return
+			}
+		}
 		switch param.cat {
-		case chanT, ptrT, sliceT:
-			return inferTypes(param.val, input.val)
-
+		case chanT, ptrT, sliceT, arrayT, variadicT:
+			unify(param.val, elemType(input))
 		case mapT:
-			k, err := inferTypes(param.key, input.key)
-			if err != nil {
-				return nil, err
-			}
-			v, err := inferTypes(param.val, input.val)
-			if err != nil {
-				return nil, err
-			}
-			return append(k, v...), nil
-
-		case structT:
-			lt := []*itype{}
-			for i, f := range param.field {
-				nl, err := inferTypes(f.typ, input.field[i].typ)
-				if err != nil {
-					return nil, err
-				}
-				lt = append(lt, nl...)
-			}
-			return lt, nil
-
+			unify(param.key, keyType(input))
+			unify(param.val, elemType(input))
 		case funcT:
-			lt := []*itype{}
+			if input.cat == valueT && input.rtype != nil && input.rtype.Kind() == reflect.Func {
+				// A compiled function (strconv.Itoa) given for a func(T) U.
+				rt := input.rtype
+				for i, t := range param.arg {
+					if i < rt.NumIn() {
+						unify(t, valueTOf(rt.In(i)))
+					}
+				}
+				for i, t := range param.ret {
+					if i < rt.NumOut() {
+						unify(t, valueTOf(rt.Out(i)))
+					}
+				}
+				return
+			}
+			if input.cat != funcT {
+				return
+			}
 			for i, t := range param.arg {
-				if i >= len(input.arg) {
-					break
+				if i < len(input.arg) {
+					unify(t, input.arg[i])
 				}
-				nl, err := inferTypes(t, input.arg[i])
-				if err != nil {
-					return nil, err
-				}
-				lt = append(lt, nl...)
 			}
 			for i, t := range param.ret {
-				if i >= len(input.ret) {
-					break
+				if i < len(input.ret) {
+					unify(t, input.ret[i])
 				}
-				nl, err := inferTypes(t, input.ret[i])
-				if err != nil {
-					return nil, err
-				}
-				lt = append(lt, nl...)
 			}
-			return lt, nil
-
-		case nilT:
-			if paramTypes[param.name] != nil {
-				return []*itype{input}, nil
+		case structT:
+			if input.cat != structT || len(input.field) != len(param.field) {
+				return
 			}
-
-		case genericT:
-			return []*itype{input}, nil
+			for i, f := range param.field {
+				unify(f.typ, input.field[i].typ)
+			}
 		}
-		return nil, nil
 	}
 
-	types := []*itype{}
-	for i, c := range ftn.child[1].child {
+	// Pair each parameter's type with the type of its argument.
+	type pair struct {
+		param *itype
+		arg   *node
+	}
+	var pairs []pair
+	ai := 0
+	for _, c := range ftn.child[1].child {
 		typ, err := nodeType(fun.interp, sc, c.lastChild())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		lt, err := inferTypes(typ, args[i].typ)
-		if err != nil {
-			return nil, err
+		for k := 0; k < max(len(c.child)-1, 1) && ai < len(args); k++ {
+			if typ.cat != variadicT {
+				pairs = append(pairs, pair{typ, args[ai]})
+				ai++
+				continue
+			}
+			for ; ai < len(args); ai++ {
+				if spread && ai == len(args)-1 {
+					pairs = append(pairs, pair{&itype{cat: sliceT, val: typ.val}, args[ai]})
+					continue
+				}
+				pairs = append(pairs, pair{typ.val, args[ai]})
+			}
 		}
-		types = append(types, lt...)
 	}
 
-	return types, nil
+	fromConstraints := func() {
+		for changed := true; changed; {
+			changed = false
+			for _, name := range names {
+				t := bound[name]
+				core := coreType(constraints[name])
+				if t == nil || core == nil {
+					continue
+				}
+				before := len(bound)
+				unify(core, t.underlying())
+				changed = changed || len(bound) > before
+			}
+		}
+	}
+	// An argument's type is not known yet when the call's type is asked
+	// before it is compiled (a global declared from the call).
+	argType := func(a *node) *itype {
+		if a.typ == nil {
+			if t, err := nodeType(fun.interp, callerSc, a); err == nil && !t.incomplete {
+				return t
+			}
+		}
+		return a.typ
+	}
+	for _, p := range pairs {
+		if t := argType(p.arg); t != nil && !t.untyped {
+			unify(p.param, t)
+		}
+	}
+	fromConstraints()
+	for _, p := range pairs {
+		// An untyped nil has no default type to give.
+		if t := argType(p.arg); t != nil && t.untyped && t.cat != nilT {
+			unify(p.param, t.defaultType(p.arg.rval, callerSc))
+		}
+	}
+	fromConstraints()
+	return names, bound, nil
+}
+
+// substituteTypeArgs returns t with the type parameters that bound has
+// replaced by their types, or nil if t holds a type parameter bound lacks
+// or a type it does not know how to rebuild (a generic named type).
+func substituteTypeArgs(t *itype, bound map[string]*itype) *itype {
+	if t == nil {
+		return nil
+	}
+	elem := func() *itype { return substituteTypeArgs(t.val, bound) }
+	switch t.cat {
+	case genericT, nilT:
+		if b := bound[t.name]; b != nil {
+			return b
+		}
+		if t.cat == genericT {
+			return nil
+		}
+	case sliceT:
+		if v := elem(); v != nil {
+			return sliceOf(v, withScope(t.scope))
+		}
+		return nil
+	case arrayT:
+		if v := elem(); v != nil {
+			return arrayOf(v, t.length, withScope(t.scope))
+		}
+		return nil
+	case ptrT:
+		if v := elem(); v != nil {
+			return ptrOf(v, withScope(t.scope))
+		}
+		return nil
+	case mapT:
+		k, v := substituteTypeArgs(t.key, bound), elem()
+		if k != nil && v != nil {
+			return mapOf(k, v, withScope(t.scope))
+		}
+		return nil
+	case chanT, chanSendT, chanRecvT:
+		dir := map[tcat]chanDir{chanT: chanSendRecv, chanSendT: chanSend, chanRecvT: chanRecv}[t.cat]
+		if v := elem(); v != nil {
+			return chanOf(v, dir, withScope(t.scope))
+		}
+		return nil
+	}
+	return t
+}
+
+// coreType returns the single underlying type a constraint allows (~[]E
+// or []E gives []E), or nil.
+func coreType(c *itype) *itype {
+	switch {
+	case c == nil:
+		return nil
+	case c.cat == interfaceT || c.cat == constraintT:
+		if len(c.ulconstraint) == 1 && len(c.constraint) == 0 {
+			return c.ulconstraint[0]
+		}
+		if len(c.constraint) == 1 && len(c.ulconstraint) == 0 {
+			return c.constraint[0]
+		}
+		return nil
+	}
+	return c
+}
+
+// elemType returns the element type of t (a slice, array, chan, pointer
+// or map), also when t is a compiled type.
+func elemType(t *itype) *itype {
+	if t.val != nil {
+		return t.val
+	}
+	if t.cat == valueT && t.rtype != nil {
+		switch t.rtype.Kind() {
+		case reflect.Array, reflect.Chan, reflect.Map, reflect.Pointer, reflect.Slice:
+			return valueTOf(t.rtype.Elem())
+		}
+	}
+	return nil
+}
+
+// keyType returns the key type of the map type t, also when t is a
+// compiled type.
+func keyType(t *itype) *itype {
+	if t.key != nil {
+		return t.key
+	}
+	if t.cat == valueT && t.rtype != nil && t.rtype.Kind() == reflect.Map {
+		return valueTOf(t.rtype.Key())
+	}
+	return nil
 }
 
 func checkConstraint(it, ct *itype) error {

@@ -691,7 +691,19 @@ func nodeType2(interp *Interpreter, sc *scope, n *node, seen []*node) (t *itype,
 				}
 			default:
 				if len(t.ret) == 1 {
-					t = t.ret[0]
+					ret := t.ret[0]
+					// iotkernel: the result of a generic function has the
+					// type inferred for its type parameters (x :=
+					// slices.Clone(ids) at top level is a []int, not an S
+					// with no reflect type).
+					if isGeneric(t) && t.node.anc != nil {
+						if _, bound, err := inferBindings(sc, t.node.anc, n.child[1:], n.action == aCallSlice, nil); err == nil {
+							if r := substituteTypeArgs(ret, bound); r != nil {
+								ret = r
+							}
+						}
+					}
+					t = ret
 				}
 			}
 		}
