@@ -280,12 +280,13 @@ func (x *packageIndex) names() []string {
 }
 
 // What the interpreter (yaegi v0.16, patched) lacks of Go's generics,
-// explained where its own message would puzzle. Of the generic packages it
-// has slices (but for what sorts or searches: Sort, Min, Max,
-// BinarySearch...), maps and cmp. A type parameter that no argument gives
-// (slices.Index(nil, 1)) it reports at a line of the package's source.
-// (Inference from constraints and the built-ins min, max and clear it has
-// from patches: third_party/yaegi/README.md.)
+// explained where its own message would puzzle. Its generic packages
+// cmp, maps and slices are the sources of Go 1.22, so what later Go added
+// (slices.Repeat, the iterator functions) is missing. A type parameter
+// that no argument gives (slices.Index(nil, 1)) it reports at a line of
+// the package's source. (Inference from constraints, the sorting half of
+// slices and the built-ins min, max and clear it has from patches:
+// third_party/yaegi/README.md.)
 var (
 	genericPackages = map[string]bool{"cmp": true, "maps": true, "slices": true}
 	missingSelector = regexp.MustCompile(`^undefined selector: (\w+)\.(\w+)$`)
@@ -298,14 +299,7 @@ func genericGap(msg string) string {
 	if m == nil || !genericPackages[m[1]] {
 		return msg
 	}
-	msg = fmt.Sprintf("%s.%s is not available in %%%%host cells: the interpreter has only part of the generic package %s", m[1], m[2], m[1])
-	switch {
-	case m[1] == "slices" && (strings.HasPrefix(m[2], "Min") || strings.HasPrefix(m[2], "Max")):
-		msg += " (a loop with the built-ins min and max finds the least or greatest element)"
-	case m[1] == "slices":
-		msg += " (sort.Ints, sort.Float64s, sort.Strings and sort.Slice sort a slice)"
-	}
-	return msg
+	return fmt.Sprintf("%s.%s is not available in %%%%host cells: the interpreter has the generic package %s as Go 1.22 has it, without what later Go added (a loop does the same)", m[1], m[2], m[1])
 }
 
 // inferenceGap explains a type parameter the interpreter could not infer

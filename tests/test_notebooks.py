@@ -85,16 +85,19 @@ class NotebookTests(unittest.TestCase):
             return [m["content"]["data"]["text/plain"] for m in results]
 
         with iot_kernel() as (km, kc):
-            reply = kc.execute_interactive("%%host\nz := []int{1, 2}\nslices.Sort(z)",
+            reply = kc.execute_interactive("%%host\nz := []int{1, 2}\nslices.Repeat(z, 2)",
                                            timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error")
             tb = "\n".join(reply["content"]["traceback"])
-            # The cell's line, and what to use instead.
-            self.assertIn("line 2: slices.Sort is not available in %%host cells", tb)
-            self.assertIn("sort.Slice", tb)
+            # The cell's line, and what is missing (Go 1.23's Repeat).
+            self.assertIn("line 2: slices.Repeat is not available in %%host cells", tb)
+            self.assertIn("as Go 1.22 has it", tb)
             # What patches of the interpreter brought: inference from
-            # constraints (slices.Reverse) and Go 1.21's built-ins.
-            for cell, want in (("%%host\nslices.Reverse(z)\nz", "[2 1]"), ("%%host\na := 1\nmax(a, 2)", "2")):
+            # constraints (slices.Reverse), the sorting half of slices, and
+            # Go 1.21's built-ins.
+            for cell, want in (("%%host\nslices.Reverse(z)\nz", "[2 1]"),
+                               ("%%host\nslices.Sort(z)\nz", "[1 2]"),
+                               ("%%host\na := 1\nmax(a, 2)", "2")):
                 results = []
                 reply = kc.execute_interactive(cell, timeout=30,
                                                output_hook=lambda m: results.append(m) if m["msg_type"] == "execute_result" else None)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,6 +22,8 @@ func runMain(t *testing.T, body string) (string, error) {
 	if err := i.Use(Exports{
 		"fmt/fmt":   {"Println": reflect.ValueOf(func(a ...any) { fmt.Fprintln(&out, a...) }), "Sprintf": reflect.ValueOf(fmt.Sprintf)},
 		"math/math": {"NaN": reflect.ValueOf(math.NaN), "Copysign": reflect.ValueOf(math.Copysign), "Signbit": reflect.ValueOf(math.Signbit), "IsNaN": reflect.ValueOf(math.IsNaN)},
+		// Use compiles the generic sources with fmt; slices needs bits.Len.
+		"math/bits/bits": {"Len": reflect.ValueOf(bits.Len)},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	gen "github.com/traefik/yaegi/stdlib/generic"
 )
@@ -60,17 +61,65 @@ func (interp *Interpreter) UseLazy(pkgs map[string]func() map[string]reflect.Val
 		if interp.lazySrc == nil {
 			interp.lazySrc = map[string]string{}
 		}
-		for _, src := range gen.Sources {
-			f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly)
-			if err != nil {
-				interp.binMu.Unlock()
-				return fmt.Errorf("generic standard library source: %w", err)
-			}
-			interp.lazySrc[f.Name.Name] = src
+		names, srcs, err := genericSources()
+		if err != nil {
+			interp.binMu.Unlock()
+			return err
+		}
+		for i, name := range names {
+			interp.lazySrc[name] = srcs[i]
 		}
 	}
 	interp.binMu.Unlock()
 	return nil
+}
+
+// genericSources returns the generic standard library sources (gen.Sources)
+// one per package, a package's files merged into one (mergeSource), in
+// the order the packages first appear, with their names.
+func genericSources() (names, srcs []string, err error) {
+	for _, src := range gen.Sources {
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+		if err != nil {
+			return nil, nil, fmt.Errorf("generic standard library source: %w", err)
+		}
+		i := slices.Index(names, f.Name.Name)
+		if i < 0 {
+			names, srcs = append(names, f.Name.Name), append(srcs, "")
+			i = len(names) - 1
+		}
+		srcs[i] = mergeSource(srcs[i], src, f)
+	}
+	return names, srcs, nil
+}
+
+// mergeSource returns the source of one package made of the file merged
+// so far (empty for none) and the file src, parsed as f (imports only):
+// the package's files are compiled as one, since they name each other's
+// declarations (slices' sort.go uses zsortanyfunc.go's pdqsortCmpFunc,
+// which uses sort.go's sortedHint). src's imports that merged lacks go
+// right after the package clause, each in a declaration of its own
+// (imports must come before the other declarations of a file).
+func mergeSource(merged, src string, f *ast.File) string {
+	if merged == "" {
+		return src
+	}
+	body := src[f.Name.End()-1:] // after the package clause
+	if n := len(f.Decls); n > 0 {
+		body = src[f.Decls[n-1].End()-1:] // after the last import declaration
+	}
+	head, err := parser.ParseFile(token.NewFileSet(), "", merged, parser.ImportsOnly)
+	if err != nil {
+		return merged // it parsed when it was registered
+	}
+	at := head.Name.End() - 1
+	var imports strings.Builder
+	for _, spec := range f.Imports {
+		if !slices.ContainsFunc(head.Imports, func(h *ast.ImportSpec) bool { return h.Path.Value == spec.Path.Value }) {
+			imports.WriteString("\nimport " + spec.Path.Value)
+		}
+	}
+	return merged[:at] + imports.String() + merged[at:] + "\n" + body
 }
 
 // compileNamedSources compiles the generic standard library sources that

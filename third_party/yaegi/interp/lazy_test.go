@@ -5,7 +5,11 @@ package interp
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"math/bits"
 	"reflect"
 	"strings"
 	"sync"
@@ -182,7 +186,8 @@ func TestLazyBuildWhileGoroutinesRun(t *testing.T) {
 func TestGenericSourceCompiledWhenNamed(t *testing.T) {
 	i := New(Options{})
 	if err := i.UseLazy(map[string]func() map[string]reflect.Value{
-		"fmt/fmt": func() map[string]reflect.Value { return map[string]reflect.Value{} },
+		"fmt/fmt":        func() map[string]reflect.Value { return map[string]reflect.Value{} },
+		"math/bits/bits": func() map[string]reflect.Value { return map[string]reflect.Value{"Len": reflect.ValueOf(bits.Len)} },
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -212,5 +217,45 @@ func TestGenericSourceCompiledWhenNamed(t *testing.T) {
 	}
 	if v, err := i.Eval("cmp.Compare(2, 1)"); err != nil || v.Interface() != 1 {
 		t.Errorf("cmp.Compare(2, 1) = %v, %v; want 1", v, err)
+	}
+	// slices is three files, compiled as one: sort.go's Sort calls
+	// zsortanyfunc.go's pdqsortCmpFunc, which uses sort.go's sortedHint.
+	if _, err := i.Eval("x := []int{5, 2, 9, 1}\nslices.Sort(x)"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := i.Eval("x"); err != nil || !reflect.DeepEqual(v.Interface(), []int{1, 2, 5, 9}) {
+		t.Errorf("after slices.Sort: %v, %v; want [1 2 5 9]", v, err)
+	}
+	if v, err := i.Eval("slices.Max(x)"); err != nil || v.Interface() != 9 {
+		t.Errorf("slices.Max = %v, %v; want 9", v, err)
+	}
+}
+
+func TestMergeSource(t *testing.T) {
+	one := "package p\n\nimport \"cmp\"\n\nfunc A() int { return B() + cmp.Compare(1, 2) }\n"
+	two := "// a second file\npackage p\n\nimport (\n\t\"cmp\"\n\t\"math/bits\"\n)\n\nfunc B() int { return bits.Len(3) + cmp.Compare(2, 1) }\n"
+	merged := one
+	for _, src := range []string{two} {
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged = mergeSource(merged, src, f)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "", merged, 0)
+	if err != nil {
+		t.Fatalf("merged source does not parse: %v\n%s", err, merged)
+	}
+	var imports, funcs []string
+	for _, spec := range f.Imports {
+		imports = append(imports, spec.Path.Value)
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			funcs = append(funcs, fd.Name.Name)
+		}
+	}
+	if strings.Join(imports, " ") != `"math/bits" "cmp"` || strings.Join(funcs, " ") != "A B" {
+		t.Errorf("merged imports %q, funcs %q; want each import once and both functions:\n%s", imports, funcs, merged)
 	}
 }

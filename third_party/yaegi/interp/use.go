@@ -9,8 +9,6 @@ import (
 	"os"
 	"path"
 	"reflect"
-
-	gen "github.com/traefik/yaegi/stdlib/generic"
 )
 
 // Symbols returns a map of interpreter exported symbol values for the given
@@ -123,8 +121,13 @@ func (interp *Interpreter) Use(values Exports) error {
 	// Checks if input values correspond to stdlib packages by looking for one
 	// well known stdlib package path.
 	if _, ok := values["fmt/fmt"]; ok {
-		// Load stdlib generic source.
-		for _, s := range gen.Sources {
+		// Load stdlib generic source. (iotkernel: a package's files as
+		// one, see genericSources.)
+		_, srcs, err := genericSources()
+		if err != nil {
+			return err
+		}
+		for _, s := range srcs {
 			if _, err := interp.Compile(s); err != nil {
 				return err
 			}

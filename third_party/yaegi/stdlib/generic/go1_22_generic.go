@@ -14,12 +14,13 @@ var mapsSource string
 //go:embed go1_22_slices_slices.go.txt
 var slicesSource string
 
-/*
 //go:embed go1_22_slices_sort.go.txt
 var slicesSource1 string
 
 //go:embed go1_22_slices_zsortanyfunc.go.txt
 var slicesSource2 string
+
+/*
 
 //go:embed go1_22_sync_oncefunc.go.txt
 var syncSource string
@@ -33,9 +34,9 @@ var Sources = [...]string{
 	cmpSource,
 	mapsSource,
 	slicesSource,
+	slicesSource1,
+	slicesSource2,
 	// FIXME(marc): support the following.
-	// slicesSource1,
-	// slicesSource2,
 	// syncAtomicSource,
 	// syncSource,
 }
