@@ -42,7 +42,7 @@ func (check typecheck) minMax(name string, n *node, params []param) error {
 	if common == nil {
 		// Constants only: the widest untyped kind.
 		for _, p := range params {
-			if t := p.Type(); common == nil || isNumber(t.TypeOf()) && isNumber(common.TypeOf()) && t.TypeOf().Kind() > common.TypeOf().Kind() {
+			if t := p.Type(); common == nil || widerUntyped(t, common) {
 				common = t
 			}
 		}
@@ -82,18 +82,25 @@ func minMaxType(interp *Interpreter, sc *scope, args []*node, seen []*node) (*it
 		switch {
 		case !t.untyped:
 			return t, nil
-		case common == nil || isNumber(t.TypeOf()) && isNumber(common.TypeOf()) && t.TypeOf().Kind() > common.TypeOf().Kind():
+		case common == nil || widerUntyped(t, common):
 			common = t
 		}
 	}
 	return common, nil
 }
 
+// widerUntyped reports whether the untyped numeric type t ranks above the
+// untyped type than (int, then rune, then float), as a constant expression
+// mixing them takes the kind of the one that ranks highest; reflect's
+// kinds run in that order.
+func widerUntyped(t, than *itype) bool {
+	return isNumber(t.TypeOf()) && isNumber(than.TypeOf()) && t.TypeOf().Kind() > than.TypeOf().Kind()
+}
+
 // pickMinMax returns the function that picks of a and b, of type t, the
 // smaller (sign < 0) or the larger (sign > 0).
 func pickMinMax(t reflect.Type, sign int) func(a, b reflect.Value) reflect.Value {
-	switch {
-	case isFloat(t):
+	if isFloat(t) {
 		pick := math.Max
 		if sign < 0 {
 			pick = math.Min
@@ -103,27 +110,29 @@ func pickMinMax(t reflect.Type, sign int) func(a, b reflect.Value) reflect.Value
 			v.SetFloat(pick(a.Float(), b.Float()))
 			return v
 		}
+	}
+	var less func(a, b reflect.Value) bool
+	switch {
 	case isUint(t):
-		return func(a, b reflect.Value) reflect.Value {
-			if (sign < 0) == (b.Uint() < a.Uint()) && b.Uint() != a.Uint() {
-				return b
-			}
-			return a
-		}
+		less = func(a, b reflect.Value) bool { return a.Uint() < b.Uint() }
 	case isInt(t):
-		return func(a, b reflect.Value) reflect.Value {
-			if (sign < 0) == (b.Int() < a.Int()) && b.Int() != a.Int() {
-				return b
-			}
-			return a
-		}
+		less = func(a, b reflect.Value) bool { return a.Int() < b.Int() }
 	default: // string
+		less = func(a, b reflect.Value) bool { return a.String() < b.String() }
+	}
+	if sign < 0 {
 		return func(a, b reflect.Value) reflect.Value {
-			if (sign < 0) == (b.String() < a.String()) && b.String() != a.String() {
+			if less(b, a) {
 				return b
 			}
 			return a
 		}
+	}
+	return func(a, b reflect.Value) reflect.Value {
+		if less(a, b) {
+			return b
+		}
+		return a
 	}
 }
 

@@ -2530,7 +2530,6 @@ func getDefault(n *node) int {
 
 func isBinType(v reflect.Value) bool { return v.IsValid() && v.Kind() == reflect.Ptr && v.IsNil() }
 
-// isType returns true if node refers to a type definition, false otherwise.
 // inGlobalVarDecl returns an error if the call n of a generic function
 // initialises a package-level variable. iotkernel: the interpreter left
 // such a variable at its zero value, silently (var n = len(Clone(x)) was
@@ -2564,6 +2563,7 @@ func isSubstitutedType(n *node, sc *scope) bool {
 	return !ok || sym.kind == typeSym
 }
 
+// isType returns true if node refers to a type definition, false otherwise.
 func (n *node) isType(sc *scope) bool {
 	switch n.kind {
 	case arrayType, chanType, chanTypeRecv, chanTypeSend, funcType, interfaceType, mapType, structType:

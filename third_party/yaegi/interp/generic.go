@@ -289,32 +289,15 @@ func inferBindings(sc *scope, fun *node, args []*node, spread bool, explicit []*
 			unify(param.key, keyType(input))
 			unify(param.val, elemType(input))
 		case funcT:
-			if input.cat == valueT && input.rtype != nil && input.rtype.Kind() == reflect.Func {
-				// A compiled function (strconv.Itoa) given for a func(T) U.
-				rt := input.rtype
-				for i, t := range param.arg {
-					if i < rt.NumIn() {
-						unify(t, valueTOf(rt.In(i)))
-					}
-				}
-				for i, t := range param.ret {
-					if i < rt.NumOut() {
-						unify(t, valueTOf(rt.Out(i)))
-					}
-				}
-				return
-			}
-			if input.cat != funcT {
-				return
-			}
+			in, out := signature(input)
 			for i, t := range param.arg {
-				if i < len(input.arg) {
-					unify(t, input.arg[i])
+				if i < len(in) {
+					unify(t, in[i])
 				}
 			}
 			for i, t := range param.ret {
-				if i < len(input.ret) {
-					unify(t, input.ret[i])
+				if i < len(out) {
+					unify(t, out[i])
 				}
 			}
 		case structT:
@@ -327,10 +310,12 @@ func inferBindings(sc *scope, fun *node, args []*node, spread bool, explicit []*
 		}
 	}
 
-	// Pair each parameter's type with the type of its argument.
+	// Pair each parameter's type with its argument, whose type (arg) is
+	// filled in below.
 	type pair struct {
 		param *itype
-		arg   *node
+		node  *node
+		arg   *itype
 	}
 	var pairs []pair
 	ai := 0
@@ -341,16 +326,16 @@ func inferBindings(sc *scope, fun *node, args []*node, spread bool, explicit []*
 		}
 		for k := 0; k < max(len(c.child)-1, 1) && ai < len(args); k++ {
 			if typ.cat != variadicT {
-				pairs = append(pairs, pair{typ, args[ai]})
+				pairs = append(pairs, pair{param: typ, node: args[ai]})
 				ai++
 				continue
 			}
 			for ; ai < len(args); ai++ {
 				if spread && ai == len(args)-1 {
-					pairs = append(pairs, pair{&itype{cat: sliceT, val: typ.val}, args[ai]})
+					pairs = append(pairs, pair{param: &itype{cat: sliceT, val: typ.val}, node: args[ai]})
 					continue
 				}
-				pairs = append(pairs, pair{typ.val, args[ai]})
+				pairs = append(pairs, pair{param: typ.val, node: args[ai]})
 			}
 		}
 	}
@@ -372,24 +357,24 @@ func inferBindings(sc *scope, fun *node, args []*node, spread bool, explicit []*
 	}
 	// An argument's type is not known yet when the call's type is asked
 	// before it is compiled (a global declared from the call).
-	argType := func(a *node) *itype {
-		if a.typ == nil {
-			if t, err := nodeType(fun.interp, callerSc, a); err == nil && !t.incomplete {
-				return t
+	for i, p := range pairs {
+		pairs[i].arg = p.node.typ
+		if p.node.typ == nil {
+			if t, err := nodeType(fun.interp, callerSc, p.node); err == nil && !t.incomplete {
+				pairs[i].arg = t
 			}
 		}
-		return a.typ
 	}
 	for _, p := range pairs {
-		if t := argType(p.arg); t != nil && !t.untyped {
-			unify(p.param, t)
+		if p.arg != nil && !p.arg.untyped {
+			unify(p.param, p.arg)
 		}
 	}
 	fromConstraints()
 	for _, p := range pairs {
 		// An untyped nil has no default type to give.
-		if t := argType(p.arg); t != nil && t.untyped && t.cat != nilT {
-			unify(p.param, t.defaultType(p.arg.rval, callerSc))
+		if p.arg != nil && p.arg.untyped && p.arg.cat != nilT {
+			unify(p.param, p.arg.defaultType(p.node.rval, callerSc))
 		}
 	}
 	fromConstraints()
@@ -459,6 +444,24 @@ func coreType(c *itype) *itype {
 		return nil
 	}
 	return c
+}
+
+// signature returns the parameter and result types of the function type
+// t, interpreted or compiled (strconv.Itoa given for a func(T) U), or
+// nothing if t is no function type.
+func signature(t *itype) (in, out []*itype) {
+	switch {
+	case t.cat == funcT:
+		return t.arg, t.ret
+	case t.cat == valueT && t.rtype != nil && t.rtype.Kind() == reflect.Func:
+		for i := 0; i < t.rtype.NumIn(); i++ {
+			in = append(in, valueTOf(t.rtype.In(i)))
+		}
+		for i := 0; i < t.rtype.NumOut(); i++ {
+			out = append(out, valueTOf(t.rtype.Out(i)))
+		}
+	}
+	return in, out
 }
 
 // elemType returns the element type of t (a slice, array, chan, pointer
