@@ -451,9 +451,6 @@ func (in *Interp) evalImports(ctx context.Context, cell int, u unit) error {
 
 // importPackage imports p as name unless it already is.
 func (in *Interp) importPackage(ctx context.Context, cell int, name, p string, line int) error {
-	if err := unavailable(p, line); err != nil {
-		return err
-	}
 	key := name
 	if name == "." {
 		key = ". " + p

@@ -338,7 +338,7 @@ func (in *Interp) inferenceGap(cell int, msg string, node ast.Node) error {
 }
 
 // notImportable explains an import of a package the interpreter has no
-// symbols for, or returns nil when err (yaegi's, compiling the import) is
+// symbols for (unsafe among them), or returns nil when err (yaegi's, compiling the import) is
 // another one. Cells cannot import source packages: yaegi would look for
 // the source under GOPATH only for a program that lives there, so it says
 // "not in GOPATH" or "unable to find source", which tells a cell's author
@@ -350,6 +350,8 @@ func notImportable(p string, line int, err error) error {
 	}
 	var why string
 	switch first, _, _ := strings.Cut(p, "/"); {
+	case p == "unsafe":
+		why = `package unsafe is not available in %%host cells: the interpreter cannot convert pointers or read memory directly (encoding/binary, math.Float64bits and reflect do most of what unsafe is used for)`
 	case p == "C":
 		why = `import "C" (cgo) is not available in %%host cells: the interpreter runs Go source and cannot call C`
 	case strings.Contains(first, "."):
@@ -358,14 +360,4 @@ func notImportable(p string, line int, err error) error {
 		why = fmt.Sprintf("package %q is not available in %%%%host cells: cells import the standard library the interpreter has symbols for (Go 1.22's), display and board, and %s is not among them", p, p)
 	}
 	return &CompileError{Line: line, Msg: why}
-}
-
-// unavailable explains why a standard package cannot be imported in
-// cells, or returns nil. Without it yaegi looks for the package's source
-// in GOPATH and says it found none.
-func unavailable(p string, line int) error {
-	if p == "unsafe" {
-		return &CompileError{Line: line, Msg: `package unsafe is not available in %%host cells: the interpreter cannot convert pointers or read memory directly (encoding/binary, math.Float64bits and reflect do most of what unsafe is used for)`}
-	}
-	return nil
 }
