@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	gen "github.com/traefik/yaegi/stdlib/generic"
 )
@@ -61,37 +62,42 @@ func (interp *Interpreter) UseLazy(pkgs map[string]func() map[string]reflect.Val
 		if interp.lazySrc == nil {
 			interp.lazySrc = map[string]string{}
 		}
-		names, srcs, err := genericSources()
+		srcs, err := genericSources()
 		if err != nil {
 			interp.binMu.Unlock()
 			return err
 		}
-		for i, name := range names {
-			interp.lazySrc[name] = srcs[i]
+		for _, src := range srcs {
+			interp.lazySrc[src.name] = src.text
 		}
 	}
 	interp.binMu.Unlock()
 	return nil
 }
 
+// genericSource is the source of a generic standard library package.
+type genericSource struct{ name, text string }
+
 // genericSources returns the generic standard library sources (gen.Sources)
 // one per package, a package's files merged into one (mergeSource), in
-// the order the packages first appear, with their names.
-func genericSources() (names, srcs []string, err error) {
+// the order the packages first appear. They are merged once per process:
+// every interpreter built after the first gets the same strings.
+var genericSources = sync.OnceValues(func() ([]genericSource, error) {
+	var srcs []genericSource
 	for _, src := range gen.Sources {
 		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
 		if err != nil {
-			return nil, nil, fmt.Errorf("generic standard library source: %w", err)
+			return nil, fmt.Errorf("generic standard library source: %w", err)
 		}
-		i := slices.Index(names, f.Name.Name)
+		i := slices.IndexFunc(srcs, func(s genericSource) bool { return s.name == f.Name.Name })
 		if i < 0 {
-			names, srcs = append(names, f.Name.Name), append(srcs, "")
-			i = len(names) - 1
+			srcs = append(srcs, genericSource{name: f.Name.Name})
+			i = len(srcs) - 1
 		}
-		srcs[i] = mergeSource(srcs[i], src, f)
+		srcs[i].text = mergeSource(srcs[i].text, src, f)
 	}
-	return names, srcs, nil
-}
+	return srcs, nil
+})
 
 // mergeSource returns the source of one package made of the file merged
 // so far (empty for none) and the file src, parsed as f (imports only):

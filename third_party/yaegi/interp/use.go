@@ -123,12 +123,12 @@ func (interp *Interpreter) Use(values Exports) error {
 	if _, ok := values["fmt/fmt"]; ok {
 		// Load stdlib generic source. (iotkernel: a package's files as
 		// one, see genericSources.)
-		_, srcs, err := genericSources()
+		srcs, err := genericSources()
 		if err != nil {
 			return err
 		}
 		for _, s := range srcs {
-			if _, err := interp.Compile(s); err != nil {
+			if _, err := interp.Compile(s.text); err != nil {
 				return err
 			}
 		}
