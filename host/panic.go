@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -50,8 +49,8 @@ func recursionValue(depth int, where string) string {
 // shown as fmt prints them.
 func panicText(value any) string {
 	s := fmt.Sprint(value)
-	if m := cellPosPrefix.FindString(s); m != "" && strings.HasPrefix(s[len(m):], "interface conversion: ") {
-		return s[len(m):]
+	if m := posError.FindStringSubmatch(s); m != nil && strings.HasPrefix(m[4], "interface conversion: ") {
+		return m[4]
 	}
 	var ve *reflect.ValueError
 	err, _ := value.(error)
@@ -64,10 +63,6 @@ func panicText(value any) string {
 	}
 	return s
 }
-
-// cellPosPrefix is a position in a cell's file, as yaegi starts some of
-// its messages with.
-var cellPosPrefix = regexp.MustCompile(`^cell\d+/cell\.go:\d+:\d+: `)
 
 // goPanic receives the panics that yaegi recovered in goroutines started
 // by cells and in cells' functions called by compiled code on goroutines
