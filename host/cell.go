@@ -439,7 +439,10 @@ func (in *Interp) evalImports(ctx context.Context, cell int, u unit) error {
 			name = spec.Name.Name
 		}
 		if name == "_" {
-			continue // side effects of compiled packages happened at kernel start
+			// Compiled packages ran their init at kernel start; what
+			// they register for the program is registered now.
+			in.track.imported(p)
+			continue
 		}
 		pos := in.yi.FileSet().Position(spec.Pos())
 		if err := in.importPackage(ctx, cell, name, p, pos.Line); err != nil {
@@ -482,6 +485,7 @@ func (in *Interp) importPackage(ctx context.Context, cell int, name, p string, l
 		return err
 	}
 	in.imports[key] = p
+	in.track.imported(p)
 	return nil
 }
 

@@ -27,7 +27,9 @@
 // returns, the cell's listeners are closed and their ports free. Close
 // closes what every cell opened. A cell blocked where no tracking reaches
 // leaves the interpreter stuck: later cells fail with a *StuckError, and
-// the router replaces the interpreter (reset.go).
+// the router replaces the interpreter (reset.go). Each interpreter has
+// an http.DefaultServeMux of its own, empty until cells register on it
+// or import net/http/pprof or expvar (servemux.go).
 //
 // What would end a compiled Go program ends only a cell, a goroutine or a
 // callback here. A panic in a goroutine a cell started, or in a cell's

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -84,6 +85,13 @@ type tracker struct {
 	// cmds holds the cancel function of the context of each command
 	// cells made with exec.Command, by weak pointer to the command.
 	cmds sync.Map
+
+	// mux is http.DefaultServeMux as cells see it (servemux.go). Cells
+	// may assign it, unsynchronised, as Go programs may.
+	mux *http.ServeMux
+	// sideEffects holds the packages whose import registered handlers on
+	// mux. Guarded by mu.
+	sideEffects map[string]bool
 }
 
 // scope is what one cell opened.
@@ -100,7 +108,7 @@ type scope struct {
 }
 
 func newTracker() *tracker {
-	t := &tracker{scopes: map[unsafe.Pointer]*scope{}}
+	t := &tracker{scopes: map[unsafe.Pointer]*scope{}, mux: http.NewServeMux()}
 	live.Store(t, struct{}{})
 	return t
 }

@@ -59,7 +59,14 @@ func (t *tracker) exports() interp.Exports {
 			"Pipe":               reflect.ValueOf(t.netPipe),
 		},
 		"net/http/http": {
-			"Server":            reflect.ValueOf((*httpServer)(nil)),
+			"Server":          reflect.ValueOf((*httpServer)(nil)),
+			"DefaultServeMux": reflect.ValueOf(&t.mux).Elem(),
+			"Handle": reflect.ValueOf(func(pattern string, h http.Handler) {
+				t.handle(func(m *http.ServeMux) { m.Handle(pattern, h) })
+			}),
+			"HandleFunc": reflect.ValueOf(func(pattern string, h func(http.ResponseWriter, *http.Request)) {
+				t.handle(func(m *http.ServeMux) { m.HandleFunc(pattern, h) })
+			}),
 			"ListenAndServe":    reflect.ValueOf(t.listenAndServe),
 			"ListenAndServeTLS": reflect.ValueOf(t.listenAndServeTLS),
 			"Serve":             reflect.ValueOf(t.serve),
@@ -296,11 +303,12 @@ type httpServer http.Server
 func (s *httpServer) std() *http.Server { return (*http.Server)(s) }
 
 // serving registers s with the calling goroutine's scope for as long as
-// serve runs.
+// serve runs. A nil Handler becomes the interpreter's default mux.
 func (s *httpServer) serving(t *tracker, serve func() error) error {
 	if t == nil {
 		return serve()
 	}
+	s.Handler = t.handler(s.Handler)
 	sc, id := t.owner().add(func() { s.std().Close() })
 	if sc == nil {
 		return http.ErrServerClosed

@@ -103,6 +103,49 @@ class NotebookTests(unittest.TestCase):
                                                output_hook=lambda m: results.append(m) if m["msg_type"] == "execute_result" else None)
                 self.assertEqual(value(reply, results), [want], cell)
 
+    def test_server_cell_serves_only_its_handlers_and_runs_again_after_hostreset(self):
+        import socket
+        import urllib.error
+        import urllib.request
+
+        def status(url):
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, ""
+
+        def ok(kc, code):
+            reply = kc.execute_interactive(code, timeout=30, output_hook=lambda m: None)
+            self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        base = "http://127.0.0.1:%d" % port
+        handler = '%%host\nhttp.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "from a cell") })'
+        server = '%%host\ngo http.ListenAndServe("127.0.0.1:' + str(port) + '", nil)\ntime.Sleep(300 * time.Millisecond)'
+        with iot_kernel() as (km, kc):
+            ok(kc, handler)
+            ok(kc, server)
+            self.assertEqual(status(base + "/"), (200, "from a cell"))
+            # The kernel's own profiles and command line are not served
+            # (the cell's "/" answers instead): net/http/pprof and expvar
+            # are linked in, but no cell imported them.
+            self.assertEqual(status(base + "/debug/pprof/cmdline"), (200, "from a cell"))
+            self.assertEqual(status(base + "/debug/vars"), (200, "from a cell"))
+            # Running the handler cell again fails as Go does, saying what to do.
+            reply = kc.execute_interactive(handler, timeout=30, output_hook=lambda m: None)
+            self.assertEqual(reply["content"]["status"], "error")
+            tb = "\n".join(reply["content"]["traceback"])
+            self.assertIn('conflicts with pattern "/"', tb)
+            self.assertIn("%hostreset", tb)
+            # After %hostreset (which closes the server), both cells run again.
+            ok(kc, "%hostreset")
+            ok(kc, handler)
+            ok(kc, server)
+            self.assertEqual(status(base + "/"), (200, "from a cell"))
+
     def interrupt_keeps_definitions(self, km, kc, stop, endless):
         """Define x = 41, start the endless cell, stop it with stop(), and
         check the cell ends within 2 s as KeyboardInterrupt with x kept."""
