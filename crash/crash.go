@@ -188,11 +188,16 @@ func (l *Log) readPrevious() Previous {
 			p.When = fi.ModTime()
 		}
 	}
-	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil && len(b) >= cellHeader {
-		b = bytes.TrimRight(b, "\x00") // the rest of a mapped file
-		p.Running = b[0] == cellRunning
-		p.Line, _ = strconv.Atoi(string(b[1 : 1+lineDigits]))
-		p.Cell = string(b[cellHeader:])
+	if b, err := os.ReadFile(l.prefix + cellSuffix); err == nil {
+		// The rest of a mapped file is zeros; so is all of it when the
+		// kernel died before its first %%host cell. A record that is not
+		// whole (a full disk, a hand edit) tells nothing.
+		b = bytes.TrimRight(b, "\x00")
+		if len(b) >= cellHeader && (b[0] == cellRunning || b[0] == cellFinished) && b[cellHeader-1] == '\n' {
+			p.Running = b[0] == cellRunning
+			p.Line, _ = strconv.Atoi(string(b[1 : 1+lineDigits]))
+			p.Cell = string(b[cellHeader:])
+		}
 	}
 	if b, err := os.ReadFile(l.prefix + boardSuffix); err == nil {
 		p.Board = strings.TrimSpace(string(b))

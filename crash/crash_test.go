@@ -137,6 +137,35 @@ func TestLogLifecycle(t *testing.T) {
 	}
 }
 
+// Whatever a dead kernel left in the cell record, the next one starts: a
+// kernel killed before its first %%host cell leaves a mapped file of
+// zeros (the next kernel panicked on it, which a kernel restarted with
+// the same connection file did again and again).
+func TestDamagedCellRecord(t *testing.T) {
+	for name, record := range map[string]string{
+		"zeros":     strings.Repeat("\x00", cellMapSize),
+		"empty":     "",
+		"truncated": "R00",
+		"garbage":   "\xff\xfe not a record at all",
+		"no header": "R0000xyz",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "kernel-z"+cellSuffix), []byte(record), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Open(filepath.Join(dir, "kernel-z.json"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if p := l.Previous(); p.Died() || p.Running || p.Cell != "" {
+				t.Errorf("Previous() = %+v, want nothing to report", p)
+			}
+		})
+	}
+}
+
 // The cell record reads back exactly whatever the cells' sizes: a cell
 // larger than the mapped file grows it, and a shorter one after it
 // leaves none of the longer one behind.

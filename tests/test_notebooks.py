@@ -175,6 +175,21 @@ class NotebookTests(unittest.TestCase):
             reply = kc.execute_interactive("%%host\nx", timeout=30, output_hook=lambda m: None)
             self.assertEqual(reply["content"]["status"], "error", "x survived a restart")
 
+    def test_restart_after_a_kill_before_any_cell(self):
+        # A kernel killed before its first %%host cell (jupyter_client's
+        # restart with now=True sends SIGKILL) leaves its crash record
+        # empty; the kernel restarted on the same connection file read
+        # it and died at start, every time.
+        with iot_kernel(now=True) as (km, kc):
+            for _ in range(2):
+                km.restart_kernel(now=True)
+                kc.wait_for_ready(timeout=30)
+                outs = []
+                reply = kc.execute_interactive("%%host\n6 * 7", timeout=30, output_hook=outs.append)
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+                self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"], ["42"])
+                self.assertTrue(km.is_alive())
+
     def test_sigint_interrupts_the_running_cell(self):
         # What a terminal's Ctrl-C, or a client with interrupt_mode
         # "signal", sends: the cell stops, the kernel stays.
