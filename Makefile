@@ -25,7 +25,7 @@ all: build
 
 # Without cgo: nothing the kernel links needs C (the standard library's
 # net and os/user have pure-Go paths), and a static executable maps no
-# libc (1.2 MiB of resident memory) and builds the same with or without
+# libc (1.3 MiB of resident memory) and builds the same with or without
 # a C compiler.
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
