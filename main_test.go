@@ -82,9 +82,10 @@ func TestInstallPrefixAndUninstall(t *testing.T) {
 
 // The kernel logs to stderr and --log-file at --log-level, never to
 // stdout, and SIGTERM ends it cleanly within two seconds.
-func TestKernelLogsAndSIGTERM(t *testing.T) {
-	dir := t.TempDir()
-	// Port 0 everywhere: the test never connects, so any free ports do.
+// connectionFile writes a connection file in dir for a kernel no test
+// connects to: port 0 everywhere, so any free ports do.
+func connectionFile(t *testing.T, dir string) string {
+	t.Helper()
 	conn, _ := json.Marshal(map[string]any{
 		"ip": "127.0.0.1", "transport": "tcp", "signature_scheme": "hmac-sha256", "key": "secret",
 		"shell_port": 0, "iopub_port": 0, "stdin_port": 0, "control_port": 0, "hb_port": 0,
@@ -93,6 +94,29 @@ func TestKernelLogsAndSIGTERM(t *testing.T) {
 	if err := os.WriteFile(connFile, conn, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return connFile
+}
+
+// waitForLog waits for what to appear in logFile, and fails the test
+// after within.
+func waitForLog(t *testing.T, logFile, what string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		data, _ := os.ReadFile(logFile)
+		if bytes.Contains(data, []byte(what)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log file after %v: %s", what, within, data)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestKernelLogsAndSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	connFile := connectionFile(t, dir)
 	logFile := filepath.Join(dir, "kernel.log")
 	cmd := command(t, "kernel", "-f", connFile, "--log-file", logFile, "--log-level", "debug")
 	var stdout, stderr bytes.Buffer
@@ -104,17 +128,7 @@ func TestKernelLogsAndSIGTERM(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	defer cmd.Process.Kill()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		data, _ := os.ReadFile(logFile)
-		if bytes.Contains(data, []byte("kernel started")) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no \"kernel started\" in the log file after 10 s; stderr: %s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForLog(t, logFile, "kernel started", 10*time.Second)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {

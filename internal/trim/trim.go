@@ -13,7 +13,8 @@
 // page cache while the pages are still there.
 //
 // Linux leaves alone the pages another process maps too (a second kernel
-// of the same executable), and, from 6.16 on, the large folios in which
-// ext4 keeps a file that was just written with write(2) (a copy); a file
-// read from the disk, or written by Go's linker, is released.
+// of the same executable), those of a file on a tmpfs when there is no
+// swap, and, from 6.16 on, the large folios in which ext4 keeps a file
+// that was just written with write(2) (a copy); a file read from the
+// disk, or written by Go's linker, is released.
 package trim
