@@ -49,9 +49,13 @@ test: deps deps-boards build
 # must not share two cores with the race-enabled tests of other packages.
 # A plain `go test ./...` skips the tests of real boards it cannot find;
 # here (and under CI=true) a missing board fails them.
+# The test binaries are built on disk (GOTMPDIR), not in /tmp, which is
+# a tmpfs on Debian since trixie: internal/trim's test needs an executable
+# whose pages Linux can reclaim.
 test-go:
 	$(GO) vet ./...
-	IOTKERNEL_REQUIRE_REAL_BOARDS=1 $(GO) test -race -count=1 -p 1 -timeout 20m ./...
+	mkdir -p $(CACHE)/gotmp
+	GOTMPDIR=$(CACHE)/gotmp IOTKERNEL_REQUIRE_REAL_BOARDS=1 $(GO) test -race -count=1 -p 1 -timeout 20m ./...
 	cd third_party/zmq4 && $(GO) test -count=1 -timeout 10m .
 	cd third_party/yaegi && $(GO) test -race -count=1 -timeout 10m ./interp
 
