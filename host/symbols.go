@@ -31,7 +31,8 @@ const displayPath = "display"
 
 // useSymbols loads the standard library, with the symbols that would reach
 // outside the cell (the process's stdio, os.Exit and syscall.Exit, an uninterruptible
-// Sleep, the process-wide logger) replaced by ones bound to in.
+// Sleep, the process-wide logger, the kernel's signals) replaced by ones
+// bound to in.
 //
 // A standard package's symbols are built the first time a cell imports it
 // (yaegi's UseLazy): building all of them at start cost 8 MiB of memory
@@ -112,6 +113,10 @@ func (in *Interp) useSymbols() error {
 		},
 		"time/time": {
 			"Sleep": reflect.ValueOf(in.sleep),
+		},
+		"os/signal/signal": {
+			"Ignore": reflect.ValueOf(signalIgnore),
+			"Reset":  reflect.ValueOf(signalReset),
 		},
 		"log/log": {
 			"Default":   reflect.ValueOf(func() *log.Logger { return logger }),

@@ -190,6 +190,21 @@ class NotebookTests(unittest.TestCase):
                 self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"], ["42"])
                 self.assertTrue(km.is_alive())
 
+    def test_cells_cannot_take_the_kernels_signals(self):
+        # signal.Reset in a cell made the next SIGINT kill the kernel, and
+        # signal.Ignore stopped interrupts by signal.
+        with iot_kernel(now=True) as (km, kc):
+            for cell in ("%%host\nsignal.Reset()", "%%host\nsignal.Ignore()"):
+                reply = kc.execute_interactive(cell, timeout=30, output_hook=lambda m: None)
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+            self.interrupt_keeps_definitions(
+                km, kc, lambda: km.signal_kernel(signal.SIGINT), "time.Sleep(time.Hour)")
+            # %%bash still waits for its processes (SIGCHLD not ignored).
+            outs = []
+            reply = kc.execute_interactive("%%bash\necho done", timeout=30, output_hook=outs.append)
+            self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+            self.assertIn("done", "".join(m["content"].get("text", "") for m in outs if m["msg_type"] == "stream"))
+
     def test_sigint_interrupts_the_running_cell(self):
         # What a terminal's Ctrl-C, or a client with interrupt_mode
         # "signal", sends: the cell stops, the kernel stays.
