@@ -137,6 +137,7 @@ func (in *Interp) useSymbols() error {
 			"SetPrefix": reflect.ValueOf(logger.SetPrefix),
 			"Writer":    reflect.ValueOf(logger.Writer),
 		},
+		"log/slog/slog":          slogExports(logger),
 		displayPath + "/display": displayExports,
 		boardPath + "/board":     in.boardSyms,
 		hostPkgPath + "/" + hostPkgName: {

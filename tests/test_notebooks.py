@@ -190,6 +190,16 @@ class NotebookTests(unittest.TestCase):
                 self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"], ["42"])
                 self.assertTrue(km.is_alive())
 
+    def test_slog_writes_to_the_cell(self):
+        with iot_kernel() as (km, kc):
+            outs = []
+            reply = kc.execute_interactive('%%host\nslog.Info("reading", "sensor", "t1", "value", 21.5)',
+                                           timeout=30, output_hook=outs.append)
+            self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+            stderr = "".join(m["content"]["text"] for m in outs
+                             if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+            self.assertRegex(stderr, r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO reading sensor=t1 value=21.5\n$")
+
     def test_cells_cannot_take_the_kernels_signals(self):
         # signal.Reset in a cell made the next SIGINT kill the kernel, and
         # signal.Ignore stopped interrupts by signal.
