@@ -653,8 +653,10 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 				var sym *symbol
 				var level int
 
-				if dest.rval.IsValid() && isConstType(dest.typ) {
-					err = n.cfgErrorf("cannot assign to %s (%s constant)", dest.rval, dest.typ.str)
+				// iotkernel: a settable value is a variable of a binary package
+				// (runtime.MemProfileRate), not a constant of the same type.
+				if dest.rval.IsValid() && !dest.rval.CanSet() && isConstType(dest.typ) {
+					err = n.cfgErrorf("cannot assign to %v (%s constant)", dest.rval, dest.typ.str)
 					break
 				}
 				if isBlank(src) {
@@ -722,6 +724,10 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 					// Do not skip assign operation if it is combined with another operator.
 				case src.rval.IsValid():
 					// Do not skip assign operation if setting from a constant value.
+				case dest.kind == selectorExpr && dest.rval.IsValid():
+					// iotkernel: a variable of a binary package (os.Args) is not
+					// in the frame; set from a call or a composite literal at the
+					// destination's frame index, it silently kept its value.
 				case isMapEntry(dest):
 					// Setting a map entry requires an additional step, do not optimize.
 					// As we only write, skip the default useless getIndexMap dest action.
