@@ -31,8 +31,8 @@ const displayPath = "display"
 
 // useSymbols loads the standard library, with the symbols that would reach
 // outside the cell (the process's stdio, os.Exit and syscall.Exit, an uninterruptible
-// Sleep, the process-wide logger, the kernel's signals) replaced by ones
-// bound to in.
+// Sleep, the process-wide logger and command line, the kernel's signals)
+// replaced by ones bound to in.
 //
 // A standard package's symbols are built the first time a cell imports it
 // (yaegi's UseLazy): building all of them at start cost 8 MiB of memory
@@ -62,6 +62,7 @@ func (in *Interp) useSymbols() error {
 		stderr = &stream{in: in, stderr: true}
 		stdinR = in.stdin
 	)
+	args := []string{"iotkernel"} // os.Args in cells
 	logger := log.New(stderr, "", log.LstdFlags)
 	fatal := func(print func(...any) string) func(...any) {
 		return func(v ...any) {
@@ -107,7 +108,9 @@ func (in *Interp) useSymbols() error {
 			"Stderr": reflect.ValueOf(&stderr).Elem(),
 			"Stdin":  reflect.ValueOf(&stdinR).Elem(),
 			"Exit":   reflect.ValueOf(in.exit),
+			"Args":   reflect.ValueOf(&args).Elem(),
 		},
+		"flag/flag": in.flagExports(&args, stderr),
 		"syscall/syscall": {
 			"Exit": reflect.ValueOf(func(code int) { in.exitVia("syscall.Exit", code) }),
 		},

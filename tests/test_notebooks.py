@@ -190,6 +190,20 @@ class NotebookTests(unittest.TestCase):
                 self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"], ["42"])
                 self.assertTrue(km.is_alive())
 
+    def test_flag_parses_the_cells_arguments_and_runs_again_after_hostreset(self):
+        cell = ('%%host\nn := flag.Int("n", 1, "how many")\nos.Args = []string{"prog", "-n", "3", "rest"}\n'
+                'flag.Parse()\nfmt.Sprint(*n, flag.Args())')
+        with iot_kernel() as (km, kc):
+            for setup in (None, "%hostreset"):
+                if setup:
+                    reply = kc.execute_interactive(setup, timeout=30, output_hook=lambda m: None)
+                    self.assertEqual(reply["content"]["status"], "ok")
+                outs = []
+                reply = kc.execute_interactive(cell, timeout=30, output_hook=outs.append)
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+                self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"],
+                                 ['3 [rest]'])
+
     def test_slog_writes_to_the_cell(self):
         with iot_kernel() as (km, kc):
             outs = []
