@@ -441,7 +441,7 @@ func (in *Interp) evalImports(ctx context.Context, cell int, u unit) error {
 		if name == "_" {
 			// Compiled packages ran their init at kernel start; what
 			// they register for the program is registered now.
-			in.track.imported(p)
+			in.track.imported(p, in.vars)
 			continue
 		}
 		pos := in.yi.FileSet().Position(spec.Pos())
@@ -485,7 +485,7 @@ func (in *Interp) importPackage(ctx context.Context, cell int, name, p string, l
 		return err
 	}
 	in.imports[key] = p
-	in.track.imported(p)
+	in.track.imported(p, in.vars)
 	return nil
 }
 

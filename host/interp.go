@@ -118,9 +118,11 @@ type Interp struct {
 	displayExports map[string]reflect.Value
 	// boardSyms are the board package's symbols.
 	boardSyms map[string]reflect.Value
-	docs      *docCache
-	track     *tracker // what cells opened, closed on interrupt
-	onLine    func(line int)
+	// vars are the variables cells publish with expvar (expvar.go).
+	vars   *cellVars
+	docs   *docCache
+	track  *tracker // what cells opened, closed on interrupt
+	onLine func(line int)
 
 	evalMu sync.Mutex       // held by every call that touches yi
 	cells  int              // numbers the cells, naming their sources cellN/cell.go; written also under mu

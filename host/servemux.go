@@ -2,7 +2,6 @@ package host
 
 import (
 	"errors"
-	"expvar"
 	"net/http"
 	httppprof "net/http/pprof"
 	"regexp"
@@ -22,7 +21,8 @@ import (
 // So cells see http.DefaultServeMux, http.Handle and http.HandleFunc bound
 // to the interpreter's own mux (tracker.mux), which servers a cell starts
 // with a nil handler serve; importing net/http/pprof or expvar in a cell
-// (with _ or not) registers their handlers there, as their init would.
+// (with _ or not) registers their handlers there, as their init would
+// (expvar's serving the interpreter's variables, expvar.go).
 
 func init() {
 	// For what still reaches the process's mux (httptest.NewServer(nil),
@@ -32,23 +32,24 @@ func init() {
 }
 
 // importSideEffects registers on mux the handlers that importing the
-// package at path registers in a compiled program.
-var importSideEffects = map[string]func(mux *http.ServeMux){
-	"net/http/pprof": func(mux *http.ServeMux) {
+// package at path registers in a compiled program; vars serves the
+// interpreter's expvar variables (expvar.go).
+var importSideEffects = map[string]func(mux *http.ServeMux, vars http.Handler){
+	"net/http/pprof": func(mux *http.ServeMux, _ http.Handler) {
 		mux.HandleFunc("GET /debug/pprof/", httppprof.Index)
 		mux.HandleFunc("GET /debug/pprof/cmdline", httppprof.Cmdline)
 		mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/symbol", httppprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", httppprof.Trace)
 	},
-	"expvar": func(mux *http.ServeMux) {
-		mux.Handle("GET /debug/vars", expvar.Handler())
+	"expvar": func(mux *http.ServeMux, vars http.Handler) {
+		mux.Handle("GET /debug/vars", vars)
 	},
 }
 
 // imported applies the side effects of importing path to the
 // interpreter's mux, once per interpreter.
-func (t *tracker) imported(path string) {
+func (t *tracker) imported(path string, vars http.Handler) {
 	register, ok := importSideEffects[path]
 	if !ok {
 		return
@@ -62,7 +63,7 @@ func (t *tracker) imported(path string) {
 		t.sideEffects = map[string]bool{}
 	}
 	t.sideEffects[path] = true
-	register(t.mux)
+	register(t.mux, vars)
 }
 
 // handler is what a server a cell starts with handler h serves: h, or

@@ -63,6 +63,7 @@ func (in *Interp) useSymbols() error {
 		stdinR = in.stdin
 	)
 	args := []string{"iotkernel"} // os.Args in cells
+	in.vars = newCellVars(&args)
 	logger := log.New(stderr, "", log.LstdFlags)
 	fatal := func(print func(...any) string) func(...any) {
 		return func(v ...any) {
@@ -110,7 +111,8 @@ func (in *Interp) useSymbols() error {
 			"Exit":   reflect.ValueOf(in.exit),
 			"Args":   reflect.ValueOf(&args).Elem(),
 		},
-		"flag/flag": in.flagExports(&args, stderr),
+		"flag/flag":     in.flagExports(&args, stderr),
+		"expvar/expvar": in.vars.exports(),
 		"syscall/syscall": {
 			"Exit": reflect.ValueOf(func(code int) { in.exitVia("syscall.Exit", code) }),
 		},

@@ -1,6 +1,7 @@
 """Real Jupyter clients (jupyter_client, nbclient, nbconvert) against the
 installed `iot` kernelspec."""
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -145,6 +146,16 @@ class NotebookTests(unittest.TestCase):
             ok(kc, handler)
             ok(kc, server)
             self.assertEqual(status(base + "/"), (200, "from a cell"))
+            # Importing expvar serves the cells' variables and command line.
+            for _ in range(2):  # publishing again after %hostreset works
+                ok(kc, '%%host\nimport "expvar"\nhits := expvar.NewInt("hits")\nhits.Add(2)')
+                code, body = status(base + "/debug/vars")
+                self.assertEqual(code, 200)
+                published = json.loads(body)
+                self.assertEqual((published["hits"], published["cmdline"]), (2, ["iotkernel"]))
+                ok(kc, "%hostreset")
+                ok(kc, handler)
+                ok(kc, server)
 
     def interrupt_keeps_definitions(self, km, kc, stop, endless):
         """Define x = 41, start the endless cell, stop it with stop(), and
