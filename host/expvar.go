@@ -63,29 +63,23 @@ func (c *cellVars) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // exports returns package expvar's functions for cells.
 func (c *cellVars) exports() map[string]reflect.Value {
 	return map[string]reflect.Value{
-		"Publish": reflect.ValueOf(c.publish),
-		"Get":     reflect.ValueOf(c.vars.Get),
-		"Do":      reflect.ValueOf(c.vars.Do),
-		"Handler": reflect.ValueOf(func() http.Handler { return c }),
-		"NewInt": reflect.ValueOf(func(name string) *expvar.Int {
-			v := new(expvar.Int)
-			c.publish(name, v)
-			return v
-		}),
-		"NewFloat": reflect.ValueOf(func(name string) *expvar.Float {
-			v := new(expvar.Float)
-			c.publish(name, v)
-			return v
-		}),
-		"NewString": reflect.ValueOf(func(name string) *expvar.String {
-			v := new(expvar.String)
-			c.publish(name, v)
-			return v
-		}),
-		"NewMap": reflect.ValueOf(func(name string) *expvar.Map {
-			v := new(expvar.Map).Init()
-			c.publish(name, v)
-			return v
-		}),
+		"Publish":   reflect.ValueOf(c.publish),
+		"Get":       reflect.ValueOf(c.vars.Get),
+		"Do":        reflect.ValueOf(c.vars.Do),
+		"Handler":   reflect.ValueOf(func() http.Handler { return c }),
+		"NewInt":    reflect.ValueOf(newVar(c, func() *expvar.Int { return new(expvar.Int) })),
+		"NewFloat":  reflect.ValueOf(newVar(c, func() *expvar.Float { return new(expvar.Float) })),
+		"NewString": reflect.ValueOf(newVar(c, func() *expvar.String { return new(expvar.String) })),
+		"NewMap":    reflect.ValueOf(newVar(c, func() *expvar.Map { return new(expvar.Map).Init() })),
+	}
+}
+
+// newVar returns expvar's NewInt, NewFloat... for c: a function that
+// publishes a new variable under a name and returns it.
+func newVar[V expvar.Var](c *cellVars, fresh func() V) func(name string) V {
+	return func(name string) V {
+		v := fresh()
+		c.publish(name, v)
+		return v
 	}
 }
