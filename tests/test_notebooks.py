@@ -215,6 +215,26 @@ class NotebookTests(unittest.TestCase):
                 self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"],
                                  ['3 [rest]'])
 
+    def test_loops_have_go_1_22_semantics(self):
+        # A goroutine per item of a range loop sees its own item, as in Go
+        # 1.22 (the interpreter gave every goroutine the last one), and
+        # range over an integer works (it was a compile error).
+        cells = [
+            ('%%host\nvar mu sync.Mutex\nvar wg sync.WaitGroup\nseen := map[string]bool{}\n'
+             'for _, b := range []string{"esp32", "microbit", "pico"} {\n\twg.Add(1)\n'
+             '\tgo func() { defer wg.Done(); mu.Lock(); seen[b] = true; mu.Unlock() }()\n}\nwg.Wait()\nlen(seen)', "3"),
+            ('%%host\nvar fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\n'
+             'fmt.Sprint(fs[0](), fs[1](), fs[2]())', "0 1 2"),
+            ("%%host\nsum := 0\nfor i := range 5 { sum += i }\nsum", "10"),
+        ]
+        with iot_kernel() as (km, kc):
+            for cell, want in cells:
+                outs = []
+                reply = kc.execute_interactive(cell, timeout=30, output_hook=outs.append)
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"].get("evalue"))
+                self.assertEqual([m["content"]["data"]["text/plain"] for m in outs if m["msg_type"] == "execute_result"],
+                                 [want], cell)
+
     def test_slog_writes_to_the_cell(self):
         with iot_kernel() as (km, kc):
             outs = []

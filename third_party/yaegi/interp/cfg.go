@@ -153,52 +153,68 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 						k, o = n.anc.child[0], n.anc.child[1]
 					}
 
-					switch o.typ.cat {
-					case valueT, linkedT:
-						typ := o.typ.rtype
-						if o.typ.cat == linkedT {
-							typ = o.typ.val.TypeOf()
+					if ot := o.typ.TypeOf(); ot != nil && (isInt(ot) || isUint(ot)) {
+						// iotkernel: range over an integer (Go 1.22): a counter and
+						// the bound, then the iteration variable, of the integer's
+						// type (int for an untyped constant).
+						if v != nil {
+							err = v.cfgErrorf("range over %s permits only one iteration variable", o.typ.id())
+							return false
 						}
-						switch typ.Kind() {
-						case reflect.Map:
+						sc.add(sc.getType("int")) // counter
+						sc.add(sc.getType("int")) // bound
+						ktyp = o.typ
+						if ktyp.untyped {
+							ktyp = sc.getType("int")
+						}
+					} else {
+						switch o.typ.cat {
+						case valueT, linkedT:
+							typ := o.typ.rtype
+							if o.typ.cat == linkedT {
+								typ = o.typ.val.TypeOf()
+							}
+							switch typ.Kind() {
+							case reflect.Map:
+								n.anc.gen = rangeMap
+								ityp := valueTOf(reflect.TypeOf((*reflect.MapIter)(nil)))
+								sc.add(ityp)
+								ktyp = valueTOf(typ.Key())
+								vtyp = valueTOf(typ.Elem())
+							case reflect.String:
+								sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
+								sc.add(sc.getType("int")) // Add a dummy type to store index for range
+								ktyp = sc.getType("int")
+								vtyp = sc.getType("rune")
+							case reflect.Array, reflect.Slice:
+								sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
+								ktyp = sc.getType("int")
+								vtyp = valueTOf(typ.Elem())
+							}
+						case mapT:
 							n.anc.gen = rangeMap
 							ityp := valueTOf(reflect.TypeOf((*reflect.MapIter)(nil)))
 							sc.add(ityp)
-							ktyp = valueTOf(typ.Key())
-							vtyp = valueTOf(typ.Elem())
-						case reflect.String:
+							ktyp = o.typ.key
+							vtyp = o.typ.val
+						case ptrT:
+							ktyp = sc.getType("int")
+							vtyp = o.typ.val
+							if vtyp.cat == valueT {
+								vtyp = valueTOf(vtyp.rtype.Elem())
+							} else {
+								vtyp = vtyp.val
+							}
+						case stringT:
 							sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
 							sc.add(sc.getType("int")) // Add a dummy type to store index for range
 							ktyp = sc.getType("int")
 							vtyp = sc.getType("rune")
-						case reflect.Array, reflect.Slice:
+						case arrayT, sliceT, variadicT:
 							sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
 							ktyp = sc.getType("int")
-							vtyp = valueTOf(typ.Elem())
+							vtyp = o.typ.val
 						}
-					case mapT:
-						n.anc.gen = rangeMap
-						ityp := valueTOf(reflect.TypeOf((*reflect.MapIter)(nil)))
-						sc.add(ityp)
-						ktyp = o.typ.key
-						vtyp = o.typ.val
-					case ptrT:
-						ktyp = sc.getType("int")
-						vtyp = o.typ.val
-						if vtyp.cat == valueT {
-							vtyp = valueTOf(vtyp.rtype.Elem())
-						} else {
-							vtyp = vtyp.val
-						}
-					case stringT:
-						sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
-						sc.add(sc.getType("int")) // Add a dummy type to store index for range
-						ktyp = sc.getType("int")
-						vtyp = sc.getType("rune")
-					case arrayT, sliceT, variadicT:
-						sc.add(sc.getType("int")) // Add a dummy type to store array shallow copy for range
-						ktyp = sc.getType("int")
-						vtyp = o.typ.val
 					}
 
 					kindex := sc.add(ktyp)
@@ -1525,7 +1541,7 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 			init, post, body := n.child[0], n.child[1], n.child[2]
 			n.start = init.start
 			init.tnext = body.start
-			body.tnext = post.start
+			body.tnext = newIterationBefore(init, body, post.start)
 			post.tnext = body.start
 			sc = sc.pop()
 
@@ -1549,7 +1565,7 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 			}
 			cond.tnext = body.start
 			setFNext(cond, n)
-			body.tnext = post.start
+			body.tnext = newIterationBefore(init, body, post.start)
 			sc = sc.pop()
 
 		case forRangeStmt:
@@ -3210,4 +3226,40 @@ func sizeof(n *node) {
 	n.gen = nop
 	n.typ = n.scope.getType("uintptr")
 	n.rval = reflect.ValueOf(n.child[1].typ.TypeOf().Size())
+}
+
+// newIterationBefore returns post, the start of a for loop's post
+// statement, or, when the loop's init statement declares variables that
+// its body can keep beyond the iteration (keepsVariables), a node that
+// makes them new variables, copies of the iteration's, before post runs:
+// Go 1.22's variable per iteration. The end of the body and its continue
+// statements reach it (the body node is where both go). iotkernel.
+func newIterationBefore(init, body, post *node) *node {
+	if init.kind != defineStmt || !keepsVariables(body) {
+		return post
+	}
+	var slots []int
+	for _, c := range init.child[:init.nleft] {
+		if c.ident != "_" && c.findex >= 0 {
+			slots = append(slots, c.findex)
+		}
+	}
+	if len(slots) == 0 {
+		return post
+	}
+	return &node{
+		interp: init.interp, anc: init.anc, kind: blockStmt, action: aNop, pos: init.pos,
+		tnext: post,
+		gen: func(n *node) {
+			next := getExec(n.tnext)
+			n.exec = func(f *frame) bltn {
+				for _, i := range slots {
+					v := reflect.New(f.data[i].Type()).Elem()
+					v.Set(f.data[i])
+					f.data[i] = v
+				}
+				return next
+			}
+		},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"go/constant"
+	"math"
 	"reflect"
 	"regexp"
 	"strings"
@@ -2838,6 +2839,10 @@ func _range(n *node) {
 
 	var value func(*frame) reflect.Value
 	var an *node
+	if t := n.child[1].typ.TypeOf(); len(n.child) == 3 && t != nil && (isInt(t) || isUint(t)) {
+		rangeInt(n, index0, index2, index3, fnext, tnext)
+		return
+	}
 	if len(n.child) == 4 {
 		an = n.child[2]
 		index1 := n.child[1].findex // array value location in frame
@@ -2902,6 +2907,89 @@ func _range(n *node) {
 		f.data[index].SetInt(-1)  // assing index value
 		return next
 	}
+	perIteration(n)
+}
+
+// rangeInt is _range over an integer (Go 1.22): the iteration variable
+// at index0 takes 0 to the bound (at index2) minus one, counted at index3.
+// iotkernel.
+func rangeInt(n *node, index0, index2, index3 int, fnext, tnext bltn) {
+	value := genValue(n.child[1])
+	unsigned := isUint(n.child[0].typ.TypeOf())
+	n.exec = func(f *frame) bltn {
+		c := f.data[index3]
+		i := c.Int() + 1
+		if i >= f.data[index2].Int() {
+			return fnext
+		}
+		c.SetInt(i)
+		if unsigned {
+			f.data[index0].SetUint(uint64(i))
+		} else {
+			f.data[index0].SetInt(i)
+		}
+		return tnext
+	}
+	next := n.exec
+	n.child[0].exec = func(f *frame) bltn {
+		b := value(f)
+		var bound int64
+		if b.CanUint() {
+			bound = int64(min(b.Uint(), math.MaxInt64))
+		} else {
+			bound = b.Int()
+		}
+		f.data[index2].SetInt(bound)
+		f.data[index3].SetInt(-1)
+		return next
+	}
+	perIteration(n)
+}
+
+// perIteration makes the iteration variables of the range loop n new
+// variables at each iteration, as Go 1.22 does, when its body can keep a
+// variable beyond the iteration: a function literal (a closure, a
+// goroutine's function) or an address taken. iotkernel: a function
+// literal keeps the variables of the frame it was made in, and each
+// iteration set the same ones, so every goroutine of
+// "for _, b := range boards { go func() { poll(b) }() }" polled the last
+// board. The new variable starts as a copy: the array range counts in its
+// key.
+func perIteration(n *node) {
+	if !keepsVariables(n.child[len(n.child)-1]) {
+		return
+	}
+	var slots []int
+	for _, c := range n.child[:len(n.child)-2] {
+		if c.ident != "_" && c.findex >= 0 {
+			slots = append(slots, c.findex)
+		}
+	}
+	if len(slots) == 0 {
+		return
+	}
+	next := n.exec
+	n.exec = func(f *frame) bltn {
+		for _, i := range slots {
+			v := reflect.New(f.data[i].Type()).Elem()
+			v.Set(f.data[i])
+			f.data[i] = v
+		}
+		return next(f)
+	}
+}
+
+// keepsVariables reports whether the code at n has a function literal or
+// takes an address.
+func keepsVariables(n *node) bool {
+	found := false
+	n.Walk(func(c *node) bool {
+		if c.kind == funcLit || c.action == aAddr {
+			found = true
+		}
+		return !found
+	}, nil)
+	return found
 }
 
 func rangeChan(n *node) {
@@ -2925,6 +3013,7 @@ func rangeChan(n *node) {
 		f.data[i].Set(v)
 		return tnext
 	}
+	perIteration(n)
 }
 
 func rangeMap(n *node) {
@@ -2964,6 +3053,7 @@ func rangeMap(n *node) {
 		f.data[index2].Set(reflect.ValueOf(value(f).MapRange()))
 		return next
 	}
+	perIteration(n)
 }
 
 func _case(n *node) {
