@@ -53,3 +53,21 @@ func TestAssignBinaryVariable(t *testing.T) {
 		}
 	}
 }
+
+// A package-level var may use a variable that an earlier program defined
+// with := (a REPL's earlier cell); a real loop is still refused.
+func TestGlobalVarOfAnEarlierDefinition(t *testing.T) {
+	i := New(Options{})
+	if _, err := i.Eval("z := []int{1, 2}"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Eval("var c = len(z)"); err != nil {
+		t.Fatalf("var c = len(z) after z := ...: %v", err)
+	}
+	if v, err := i.Eval("c"); err != nil || v.Interface() != 2 {
+		t.Errorf("c = %v, %v; want 2", v, err)
+	}
+	if _, err := i.Eval("var x = y\nvar y = x"); err == nil || !strings.Contains(err.Error(), "definition loop") {
+		t.Errorf("var x = y; var y = x: %v, want a definition loop", err)
+	}
+}

@@ -987,8 +987,13 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 					if _, err = interp.cfg(g, t.node.anc.scope, importPath, pkgName); err != nil {
 						return
 					}
-					// Generate closures for function body.
-					if err = genRun(g.child[3]); err != nil {
+					// Generate closures for function body. iotkernel: from the
+					// function node, whose type is where genRun sets the body's
+					// entry point; from the body, that was left to the walk of
+					// the code around the call, which under a package-level var
+					// does not reach it, so the instance did nothing (var n =
+					// len(Clone(x)) was 0).
+					if err = genRun(g); err != nil {
 						return
 					}
 				}
@@ -1325,10 +1330,6 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 					var types []*itype
 					var found bool
 
-					if err = inGlobalVarDecl(n); err != nil {
-						break
-					}
-
 					// Infer type parameter from function call arguments.
 					if types, err = inferTypesFromCall(sc, fun, n.child[1:], n.action == aCallSlice, nil); err != nil {
 						break
@@ -1342,8 +1343,9 @@ func (interp *Interpreter) cfg(root *node, sc *scope, importPath, pkgName string
 						if _, err = interp.cfg(g, fun.scope, importPath, pkgName); err != nil {
 							break
 						}
-						// AST compilation part 2: Generate closures for function body.
-						if err = genRun(g.child[3]); err != nil {
+						// AST compilation part 2: Generate closures for function body
+						// (from the function node, see above).
+						if err = genRun(g); err != nil {
 							break
 						}
 					}
@@ -2460,8 +2462,10 @@ func genGlobalVarDecl(nodes []*node, sc *scope) (*node, error) {
 	varNode := &node{kind: varDecl, action: aNop, gen: nop}
 
 	deps := map[*node][]*node{}
+	declared := map[*node]bool{}
 	for _, n := range nodes {
 		deps[n] = getVarDependencies(n, sc)
+		declared[n] = true
 	}
 
 	inited := map[*node]bool{}
@@ -2470,7 +2474,11 @@ func genGlobalVarDecl(nodes []*node, sc *scope) (*node, error) {
 		for _, n := range nodes {
 			canInit := true
 			for _, d := range deps[n] {
-				if !inited[d] {
+				// iotkernel: a variable these declarations do not declare
+				// (one a statement defined, in an earlier program of a
+				// REPL: z := ... then var c = len(z)) has its value
+				// already; waiting for it was "variable definition loop".
+				if declared[d] && !inited[d] {
 					canInit = false
 				}
 			}
@@ -2551,25 +2559,6 @@ func getDefault(n *node) int {
 }
 
 func isBinType(v reflect.Value) bool { return v.IsValid() && v.Kind() == reflect.Ptr && v.IsNil() }
-
-// inGlobalVarDecl returns an error if the call n of a generic function
-// initialises a package-level variable. iotkernel: the interpreter left
-// such a variable at its zero value, silently (var n = len(Clone(x)) was
-// 0); until that is mended, the declaration is refused.
-func inGlobalVarDecl(n *node) error {
-	for a := n.anc; a != nil; a = a.anc {
-		switch a.kind {
-		case funcDecl, funcLit:
-			return nil
-		case varDecl:
-			if a.anc != nil && a.anc.kind == fileStmt {
-				return n.cfgErrorf("a package-level var cannot be initialised with a call of a generic function here (the interpreter would leave it zero): declare it with := or assign it in a statement")
-			}
-			return nil
-		}
-	}
-	return nil
-}
 
 // isSubstitutedType reports whether n is a type that genAST put in place
 // of a type parameter in an instance of a generic function (Grow[S] in
