@@ -98,7 +98,9 @@ class NotebookTests(unittest.TestCase):
             # Go 1.21's built-ins.
             for cell, want in (("%%host\nslices.Reverse(z)\nz", "[2 1]"),
                                ("%%host\nslices.Sort(z)\nz", "[1 2]"),
-                               ("%%host\na := 1\nmax(a, 2)", "2")):
+                               ("%%host\na := 1\nmax(a, 2)", "2"),
+                               # A package-level var from a generic call, of an earlier cell's z.
+                               ("%%host\nvar c = slices.Clone(z)\nlen(c)", "2")):
                 results = []
                 reply = kc.execute_interactive(cell, timeout=30,
                                                output_hook=lambda m: results.append(m) if m["msg_type"] == "execute_result" else None)
