@@ -3227,12 +3227,7 @@ func newIterationBefore(init, body, post *node) *node {
 	if init.kind != defineStmt || !keepsVariables(body) {
 		return post
 	}
-	var slots []int
-	for _, c := range init.child[:init.nleft] {
-		if c.ident != "_" && c.findex >= 0 {
-			slots = append(slots, c.findex)
-		}
-	}
+	slots := variableSlots(init.child[:init.nleft])
 	if len(slots) == 0 {
 		return post
 	}
@@ -3242,11 +3237,7 @@ func newIterationBefore(init, body, post *node) *node {
 		gen: func(n *node) {
 			next := getExec(n.tnext)
 			n.exec = func(f *frame) bltn {
-				for _, i := range slots {
-					v := reflect.New(f.data[i].Type()).Elem()
-					v.Set(f.data[i])
-					f.data[i] = v
-				}
+				renewVariables(f, slots)
 				return next
 			}
 		},

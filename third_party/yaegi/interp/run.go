@@ -2959,23 +2959,36 @@ func perIteration(n *node) {
 	if !keepsVariables(n.child[len(n.child)-1]) {
 		return
 	}
-	var slots []int
-	for _, c := range n.child[:len(n.child)-2] {
-		if c.ident != "_" && c.findex >= 0 {
-			slots = append(slots, c.findex)
-		}
-	}
+	slots := variableSlots(n.child[:len(n.child)-2])
 	if len(slots) == 0 {
 		return
 	}
 	next := n.exec
 	n.exec = func(f *frame) bltn {
-		for _, i := range slots {
-			v := reflect.New(f.data[i].Type()).Elem()
-			v.Set(f.data[i])
-			f.data[i] = v
-		}
+		renewVariables(f, slots)
 		return next(f)
+	}
+}
+
+// variableSlots returns the frame slots of the variables that the
+// identifiers ids declare, the blank one left out.
+func variableSlots(ids []*node) []int {
+	var slots []int
+	for _, c := range ids {
+		if c.ident != "_" && c.findex >= 0 {
+			slots = append(slots, c.findex)
+		}
+	}
+	return slots
+}
+
+// renewVariables replaces the variables at slots of f by new ones with
+// the same values: what a function literal made before keeps the old ones.
+func renewVariables(f *frame, slots []int) {
+	for _, i := range slots {
+		v := reflect.New(f.data[i].Type()).Elem()
+		v.Set(f.data[i])
+		f.data[i] = v
 	}
 }
 
