@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"runtime"
 	"sync"
 )
 
@@ -26,11 +25,9 @@ func newCellVars(args *[]string) *cellVars {
 	c := &cellVars{}
 	c.vars.Init()
 	c.vars.Set("cmdline", expvar.Func(func() any { return *args }))
-	c.vars.Set("memstats", expvar.Func(func() any {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m
-	}))
+	// The process's memstats, which expvar publishes at start, is the
+	// same for every interpreter.
+	c.vars.Set("memstats", expvar.Get("memstats"))
 	return c
 }
 
