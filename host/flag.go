@@ -49,7 +49,7 @@ func (in *Interp) flagExports(args *[]string, stderr io.Writer) map[string]refle
 		fs.SetOutput(stderr)
 		return fs
 	}
-	cl := newFlagSet("iotkernel", flag.ContinueOnError)
+	cl := newFlagSet((*args)[0], flag.ContinueOnError)
 	var usage func()
 	usage = func() {
 		fmt.Fprintf(cl.Output(), "Usage of %s:\n", cl.Name())

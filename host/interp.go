@@ -170,6 +170,9 @@ type resultValue struct {
 	hidden bool
 }
 
+// programName is os.Args[0] in cells.
+const programName = "iotkernel"
+
 // New starts an interpreter. It is meant to live as long as the kernel.
 func New(opts Options) (*Interp, error) {
 	in := &Interp{
@@ -201,7 +204,7 @@ func New(opts Options) (*Interp, error) {
 		Stdin:        in.stdin,
 		Stdout:       &stream{in: in},
 		Stderr:       &stream{in: in, stderr: true},
-		Args:         []string{"iotkernel"},
+		Args:         []string{programName},
 		Unrestricted: opts.Env == nil,
 		// A kernel compiles thousands of cells and never runs yaegi's
 		// debugger: keeping each cell's code for it grew the process by

@@ -62,7 +62,7 @@ func (in *Interp) useSymbols() error {
 		stderr = &stream{in: in, stderr: true}
 		stdinR = in.stdin
 	)
-	args := []string{"iotkernel"} // os.Args in cells
+	args := []string{programName} // os.Args in cells
 	in.vars = newCellVars(&args)
 	logger := log.New(stderr, "", log.LstdFlags)
 	fatal := func(print func(...any) string) func(...any) {
